@@ -1,0 +1,47 @@
+// DESIGN §2 value mapping: a column's Postgres text output -> JSON text.
+// The walsender's session uses DateStyle=ISO, TimeZone=UTC,
+// IntervalStyle=postgres and extra_float_digits=3 (set by the replication
+// connection), so the text forms handled here are those.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace sluice::values {
+
+enum class ValueKind : unsigned char {
+  kText,         // text, varchar, uuid, date, time, interval, inet, enum, unknown: JSON string
+  kInteger,      // int2, int4, int8, oid: JSON number
+  kFloat,        // float4, float8: number; NaN/Infinity/-Infinity as strings
+  kNumeric,      // numeric: JSON string (exact)
+  kBool,         // 't'/'f' -> true/false
+  kJson,         // json, jsonb: embedded as JSON
+  kBytea,        // '\x..' hex -> base64 string
+  kTimestampTz,  // "2026-11-21 10:00:00.123+00" -> "2026-11-21T10:00:00.123000Z"
+  kTimestamp,    // "2026-11-21 10:00:00" -> "2026-11-21T10:00:00.000000"
+  kArray,        // '{...}' -> JSON array of `element`
+};
+
+struct TypeInfo {
+  ValueKind kind = ValueKind::kText;
+  std::shared_ptr<const TypeInfo> element;  // kArray only.
+  char delimiter = ',';                     // kArray only (';' for box).
+};
+
+using TypeRef = std::shared_ptr<const TypeInfo>;
+
+// The mapping for a built-in type OID (including the built-in array types);
+// nullptr when `oid` is not a built-in type this knows. Callers resolve enums,
+// domains and arrays of user types through the catalog and fall back to text.
+TypeRef BuiltinType(uint32_t oid);
+TypeRef TextType();
+TypeRef ArrayOf(TypeRef element, char delimiter = ',');
+
+// Appends the JSON for `text` (a non-NULL value in text output form). Never
+// fails: input that does not parse as the kind says (which Postgres should not
+// send) is written as a JSON string of the raw text.
+void AppendValueJson(std::string& out, const TypeInfo& type, std::string_view text);
+
+}  // namespace sluice::values
