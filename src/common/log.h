@@ -23,8 +23,7 @@ struct Field {
   Field(std::string_view k, long long v) : key(k), value(std::to_string(v)), raw(true) {}
   Field(std::string_view k, unsigned v) : key(k), value(std::to_string(v)), raw(true) {}
   Field(std::string_view k, unsigned long v) : key(k), value(std::to_string(v)), raw(true) {}
-  Field(std::string_view k, unsigned long long v)
-      : key(k), value(std::to_string(v)), raw(true) {}
+  Field(std::string_view k, unsigned long long v) : key(k), value(std::to_string(v)), raw(true) {}
   Field(std::string_view k, double v);
   Field(std::string_view k, bool v) : key(k), value(v ? "true" : "false"), raw(true) {}
   std::string_view key;

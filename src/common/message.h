@@ -16,13 +16,13 @@ const char* ActionName(Action action);
 // (or what the sink's transform made of it); the other fields are there so
 // sinks can route, key and header without parsing JSON.
 struct Message {
-  Position position;              // (commit_lsn, commit_idx)
+  Position position;  // (commit_lsn, commit_idx)
   Action action = Action::kInsert;
-  int64_t commit_time_us = 0;     // Unix epoch microseconds of the commit.
+  int64_t commit_time_us = 0;  // Unix epoch microseconds of the commit.
   std::string table_schema;
   std::string table_name;
-  std::string group_key;          // Messages with equal keys are delivered in order.
-  std::string idempotency_key;    // base64("<commit_lsn>:<commit_idx>")
+  std::string group_key;        // Messages with equal keys are delivered in order.
+  std::string idempotency_key;  // base64("<commit_lsn>:<commit_idx>")
   std::string json;
 
   // Bytes this message accounts for in queue caps.

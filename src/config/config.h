@@ -59,6 +59,13 @@ struct TableName {
 
 enum class ActionKind : unsigned char { kInsert, kUpdate, kDelete, kTruncate };
 
+// A row snapshot to take when the sink is first created (DESIGN §4).
+struct InitialBackfillConfig {
+  TableName table;
+  std::string sort_column;  // empty: the primary key.
+  std::string filter;       // SQL expression; empty: every row.
+};
+
 struct SinkConfig {
   std::string name;
   std::string database;  // name of a DatabaseConfig
@@ -71,10 +78,9 @@ struct SinkConfig {
   std::vector<TableName> include_tables;
   std::vector<TableName> exclude_tables;
   // Default: insert, update, delete. truncate is opt-in.
-  std::vector<ActionKind> actions = {ActionKind::kInsert, ActionKind::kUpdate,
-                                     ActionKind::kDelete};
-  std::string filter;     // SQL expression; empty: none.
-  std::string transform;  // function name; empty: none.
+  std::vector<ActionKind> actions = {ActionKind::kInsert, ActionKind::kUpdate, ActionKind::kDelete};
+  std::string filter;                      // SQL expression; empty: none.
+  std::string transform;                   // function name; empty: none.
   std::vector<std::string> group_columns;  // empty: the primary key.
   uint32_t batch_size = 1;
   std::chrono::milliseconds batch_timeout{50};
@@ -84,8 +90,17 @@ struct SinkConfig {
   uint64_t max_queue_bytes = 64ull << 20;
   std::map<std::string, std::string> annotations;  // metadata.sink.annotations (string values)
   bool active = true;
+  std::vector<InitialBackfillConfig> initial_backfill;
   std::string destination_type;  // "webhook", "stdout", "file", ...
-  Node destination;             // validated by the sink's factory
+  Node destination;              // validated by the sink's factory
+};
+
+// A Lua function (DESIGN §5). Only declared here; the functions module
+// compiles and sandboxes it.
+struct FunctionConfig {
+  std::string name;
+  std::string type;  // filter | transform | route
+  std::string lua;
 };
 
 struct ApiToken {
@@ -102,10 +117,13 @@ struct Config {
   std::vector<ApiToken> api_tokens;
   std::vector<DatabaseConfig> databases;
   std::vector<HttpEndpointConfig> http_endpoints;
+  std::vector<FunctionConfig> functions;
   std::vector<SinkConfig> sinks;
 
+  // nullptr when no entry has that name.
   const DatabaseConfig* FindDatabase(const std::string& name) const;
   const HttpEndpointConfig* FindHttpEndpoint(const std::string& name) const;
+  const FunctionConfig* FindFunction(const std::string& name) const;
 };
 
 }  // namespace sluice::config

@@ -17,6 +17,20 @@ namespace sluice::pgoutput {
 // Microseconds between 1970-01-01 and 2000-01-01 (Postgres' epoch).
 inline constexpr int64_t kPostgresEpochOffsetUs = 946684800000000LL;
 
+// Postgres-epoch microseconds -> Unix-epoch microseconds. Saturates instead of
+// overflowing, so that Postgres' +-infinity (INT64_MAX / INT64_MIN) and
+// garbage input stay well defined.
+constexpr int64_t PostgresToUnixUs(int64_t postgres_us) {
+  if (postgres_us > INT64_MAX - kPostgresEpochOffsetUs) return INT64_MAX;
+  return postgres_us + kPostgresEpochOffsetUs;
+}
+
+// Unix-epoch microseconds -> Postgres-epoch microseconds, saturating.
+constexpr int64_t UnixToPostgresUs(int64_t unix_us) {
+  if (unix_us < INT64_MIN + kPostgresEpochOffsetUs) return INT64_MIN;
+  return unix_us - kPostgresEpochOffsetUs;
+}
+
 struct TupleColumn {
   enum class Kind : char {
     kNull = 'n',
@@ -58,8 +72,13 @@ struct RelationColumn {
   bool IsKey() const { return (flags & 1) != 0; }
 };
 
+// `xid` of the data messages below (Relation, Type, Insert, Update, Delete,
+// Truncate, LogicalMessage) is set only inside a streamed block: it is the
+// (sub)transaction that made the change, which may be a subtransaction of the
+// top-level xid named by the enclosing StreamStart. A StreamAbort whose
+// subxid differs from its xid discards only that subtransaction's changes.
 struct Relation {
-  std::optional<uint32_t> xid;  // Set inside a streamed block.
+  std::optional<uint32_t> xid;
   uint32_t oid = 0;
   std::string_view schema;  // Empty means pg_catalog.
   std::string_view name;
@@ -130,10 +149,14 @@ struct StreamCommit {
 struct StreamAbort {
   uint32_t xid = 0;     // Top-level transaction.
   uint32_t subxid = 0;  // Equal to xid when the whole transaction aborted.
+  // Sent only by protocol 4 (Postgres 16+ with streaming = parallel); absent
+  // in protocols 2 and 3.
+  std::optional<Lsn> abort_lsn;
+  std::optional<int64_t> abort_time_us;  // Unix epoch microseconds.
 };
 
-using Message = std::variant<Begin, Commit, Origin, Relation, Type, Insert, Update, Delete,
-                             Truncate, LogicalMessage, StreamStart, StreamStop, StreamCommit,
-                             StreamAbort>;
+using Message =
+    std::variant<Begin, Commit, Origin, Relation, Type, Insert, Update, Delete, Truncate,
+                 LogicalMessage, StreamStart, StreamStop, StreamCommit, StreamAbort>;
 
 }  // namespace sluice::pgoutput

@@ -41,7 +41,18 @@ TypeRef ArrayOf(TypeRef element, char delimiter = ',');
 
 // Appends the JSON for `text` (a non-NULL value in text output form). Never
 // fails: input that does not parse as the kind says (which Postgres should not
-// send) is written as a JSON string of the raw text.
+// send) is written as a JSON string of the raw text. Always appends exactly
+// one valid JSON value with no raw newline. Details per kind:
+// - kJson: validated and re-written without insignificant whitespace; lone
+//   surrogate escapes (accepted by Postgres' json type) become \ufffd.
+// - kBytea: hex format, and escape format (bytea_output = escape), decoded and
+//   written as base64.
+// - kTimestampTz: a non-zero UTC offset is converted to UTC. Years outside
+//   0000..9999 (BC, or after 9999) use ISO 8601 expanded years with sign and
+//   six digits, astronomical numbering (as ECMAScript): 44 BC -> "-000043-...",
+//   year 12345 -> "+012345-...". "infinity"/"-infinity" stay strings.
+// - kArray: an element that does not parse as its type becomes a string; a
+//   malformed array (not Postgres' array output) becomes one string.
 void AppendValueJson(std::string& out, const TypeInfo& type, std::string_view text);
 
 }  // namespace sluice::values

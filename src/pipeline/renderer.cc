@@ -1,0 +1,225 @@
+#include "pipeline/renderer.h"
+
+#include <cstdio>
+#include <ctime>
+
+#include "common/base64.h"
+#include "common/json_writer.h"
+
+namespace sluice::pipeline {
+namespace {
+
+using source::Change;
+using source::ColumnValue;
+
+constexpr std::string_view kUnchangedToast = "unchanged_toast";
+
+// The value a new-tuple column stands for: unchanged TOAST takes the old
+// value when the old row was sent in full (REPLICA IDENTITY FULL).
+const ColumnValue* ResolveNew(const Change& change, size_t i) {
+  const ColumnValue& v = change.new_values[i];
+  if (v.kind == ColumnValue::Kind::kUnchangedToast && change.has_old && !change.old_is_key_only &&
+      i < change.old_values.size() &&
+      change.old_values[i].kind != ColumnValue::Kind::kUnchangedToast) {
+    return &change.old_values[i];
+  }
+  return &v;
+}
+
+void AppendValue(std::string& out, const source::ColumnInfo& column, const ColumnValue& value) {
+  switch (value.kind) {
+    case ColumnValue::Kind::kNull:
+      out.append("null");
+      return;
+    case ColumnValue::Kind::kUnchangedToast:
+      AppendJsonString(out, kUnchangedToast);
+      return;
+    case ColumnValue::Kind::kText:
+      values::AppendValueJson(out, *column.type, value.text);
+      return;
+  }
+}
+
+void AppendRow(std::string& out, const Change& change, bool use_new) {
+  const auto& columns = change.relation->columns;
+  const auto& vals = use_new ? change.new_values : change.old_values;
+  out.push_back('{');
+  for (size_t i = 0; i < columns.size() && i < vals.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(out, columns[i].name);
+    out.push_back(':');
+    AppendValue(out, columns[i], use_new ? *ResolveNew(change, i) : vals[i]);
+  }
+  out.push_back('}');
+}
+
+bool SameValue(const ColumnValue& a, const ColumnValue& b) {
+  return a.kind == b.kind && (a.kind != ColumnValue::Kind::kText || a.text == b.text);
+}
+
+void AppendChanges(std::string& out, const Change& change) {
+  out.push_back('{');
+  if (change.has_old && !change.old_is_key_only) {
+    const auto& columns = change.relation->columns;
+    bool first = true;
+    for (size_t i = 0;
+         i < columns.size() && i < change.new_values.size() && i < change.old_values.size(); ++i) {
+      const ColumnValue& now = *ResolveNew(change, i);
+      const ColumnValue& before = change.old_values[i];
+      if (now.kind == ColumnValue::Kind::kUnchangedToast) continue;
+      if (SameValue(now, before)) continue;
+      if (!first) out.push_back(',');
+      first = false;
+      AppendJsonString(out, columns[i].name);
+      out.push_back(':');
+      AppendValue(out, columns[i], before);
+    }
+  }
+  out.push_back('}');
+}
+
+}  // namespace
+
+std::string IdempotencyKey(Position position) {
+  std::string raw = std::to_string(position.commit_lsn);
+  raw.push_back(':');
+  raw.append(std::to_string(position.commit_idx));
+  return Base64Encode(raw);
+}
+
+std::string FormatCommitTimestamp(int64_t unix_us) {
+  int64_t secs = unix_us / 1000000;
+  int64_t micros = unix_us % 1000000;
+  if (micros < 0) {
+    micros += 1000000;
+    secs -= 1;
+  }
+  time_t t = static_cast<time_t>(secs);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(micros));
+  return buf;
+}
+
+std::vector<std::string_view> RecordKeyValues(const Change& change) {
+  std::vector<std::string_view> out;
+  if (!change.relation) return out;
+  const bool use_new = change.action != Action::kDelete;
+  for (size_t idx : change.relation->key_columns) {
+    const ColumnValue* v = nullptr;
+    if (use_new) {
+      if (idx < change.new_values.size()) v = ResolveNew(change, idx);
+    } else if (idx < change.old_values.size()) {
+      v = &change.old_values[idx];
+    }
+    out.push_back(v && v->kind == ColumnValue::Kind::kText ? v->text : std::string_view());
+  }
+  return out;
+}
+
+void RenderChangePrefix(const Change& change, std::string& out) {
+  out.append("{\"record\":");
+  switch (change.action) {
+    case Action::kInsert:
+    case Action::kUpdate:
+    case Action::kRead:
+      AppendRow(out, change, true);
+      break;
+    case Action::kDelete:
+      AppendRow(out, change, false);
+      break;
+    case Action::kTruncate:
+      out.append("null");
+      break;
+  }
+  out.append(",\"changes\":");
+  if (change.action == Action::kUpdate) {
+    AppendChanges(out, change);
+  } else {
+    out.append("null");
+  }
+  out.append(",\"action\":\"").append(ActionName(change.action)).append("\",\"metadata\":{");
+  const auto& rel = change.relation ? change.relation : change.truncated.front();
+  out.append("\"table_schema\":");
+  AppendJsonString(out, rel->schema);
+  out.append(",\"table_name\":");
+  AppendJsonString(out, rel->table);
+  out.append(",\"commit_timestamp\":\"").append(FormatCommitTimestamp(change.commit_time_us));
+  out.append("\",\"commit_lsn\":");
+  AppendJsonUint(out, change.position.commit_lsn);
+  out.append(",\"commit_idx\":");
+  AppendJsonUint(out, change.position.commit_idx);
+  out.append(",\"idempotency_key\":\"").append(IdempotencyKey(change.position));
+  out.append("\",\"record_pks\":[");
+  bool first = true;
+  for (std::string_view v : RecordKeyValues(change)) {
+    if (!first) out.push_back(',');
+    first = false;
+    AppendJsonString(out, v);
+  }
+  out.push_back(']');
+  if (change.action == Action::kTruncate) {
+    out.append(",\"truncated_tables\":[");
+    for (size_t i = 0; i < change.truncated.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      out.append("{\"table_schema\":");
+      AppendJsonString(out, change.truncated[i]->schema);
+      out.append(",\"table_name\":");
+      AppendJsonString(out, change.truncated[i]->table);
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
+  out.append(",\"transaction_annotations\":");
+  if (change.annotations.empty()) {
+    out.append("null");
+  } else {
+    out.append(change.annotations);
+  }
+  out.push_back(',');
+}
+
+std::string RenderSinkSuffix(const std::string& sink_id, const std::string& sink_name,
+                             const std::vector<std::pair<std::string, std::string>>& annotations,
+                             const std::string& database_name) {
+  std::string out = "\"sink\":{\"id\":";
+  AppendJsonString(out, sink_id);
+  out.append(",\"name\":");
+  AppendJsonString(out, sink_name);
+  out.append(",\"annotations\":{");
+  for (size_t i = 0; i < annotations.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    AppendJsonString(out, annotations[i].first);
+    out.push_back(':');
+    AppendJsonString(out, annotations[i].second);
+  }
+  out.append("}},\"database\":{\"name\":");
+  AppendJsonString(out, database_name);
+  out.append("}}}");
+  return out;
+}
+
+std::string SinkId(const std::string& sink_name) {
+  // Two FNV-1a 64-bit hashes with different offsets, shaped as a UUID
+  // (version nibble 8: custom). Stable across runs and machines.
+  auto fnv = [&](uint64_t h) {
+    for (unsigned char c : sink_name) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+    return h;
+  };
+  uint64_t a = fnv(14695981039346656037ull);
+  uint64_t b = fnv(0x84222325cbf29ce4ull);
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "%08x-%04x-8%03x-%04x-%012llx", static_cast<unsigned>(a >> 32),
+                static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xfff),
+                static_cast<unsigned>((b >> 48) & 0x3fff) | 0x8000,
+                static_cast<unsigned long long>(b & 0xffffffffffffull));
+  return buf;
+}
+
+}  // namespace sluice::pipeline

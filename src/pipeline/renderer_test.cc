@@ -1,0 +1,152 @@
+#include "pipeline/renderer.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+namespace sluice::pipeline {
+namespace {
+
+using source::ColumnValue;
+
+source::RelationRef Orders(char identity = 'd') {
+  auto rel = std::make_shared<source::RelationInfo>();
+  rel->oid = 16384;
+  rel->schema = "public";
+  rel->table = "orders";
+  rel->replica_identity = identity;
+  auto add = [&](const char* name, uint32_t oid) {
+    source::ColumnInfo c;
+    c.name = name;
+    c.type_oid = oid;
+    c.type = values::BuiltinType(oid);
+    rel->columns.push_back(c);
+  };
+  add("id", 20);
+  add("status", 25);
+  add("note", 25);
+  rel->key_columns = {0};
+  return rel;
+}
+
+ColumnValue T(std::string_view s) { return ColumnValue{ColumnValue::Kind::kText, s}; }
+ColumnValue Null() { return ColumnValue{ColumnValue::Kind::kNull, {}}; }
+ColumnValue Toast() { return ColumnValue{ColumnValue::Kind::kUnchangedToast, {}}; }
+
+nlohmann::json Render(const source::Change& c) {
+  std::string out;
+  RenderChangePrefix(c, out);
+  out += RenderSinkSuffix("id-1", "orders_hook", {{"team", "billing"}}, "app");
+  return nlohmann::json::parse(out);
+}
+
+TEST(RendererTest, InsertHasDesignShape) {
+  source::Change c;
+  c.action = Action::kInsert;
+  c.position = {24023128, 3};
+  c.commit_time_us = 1795255200123456;  // 2026-11-21T10:00:00.123456Z
+  c.relation = Orders();
+  c.new_values = {T("42"), T("paid"), Null()};
+  auto j = Render(c);
+  EXPECT_EQ(j["record"], nlohmann::json::parse(R"({"id":42,"status":"paid","note":null})"));
+  EXPECT_TRUE(j["changes"].is_null());
+  EXPECT_EQ(j["action"], "insert");
+  const auto& m = j["metadata"];
+  EXPECT_EQ(m["table_schema"], "public");
+  EXPECT_EQ(m["table_name"], "orders");
+  EXPECT_EQ(m["commit_timestamp"], "2026-11-21T10:00:00.123456Z");
+  EXPECT_EQ(m["commit_lsn"], 24023128);
+  EXPECT_EQ(m["commit_idx"], 3);
+  EXPECT_EQ(m["idempotency_key"], "MjQwMjMxMjg6Mw==");
+  EXPECT_EQ(m["record_pks"], nlohmann::json::parse(R"(["42"])"));
+  EXPECT_TRUE(m["transaction_annotations"].is_null());
+  EXPECT_EQ(m["sink"]["name"], "orders_hook");
+  EXPECT_EQ(m["sink"]["annotations"]["team"], "billing");
+  EXPECT_EQ(m["database"]["name"], "app");
+  // Key order is part of the format.
+  std::string out;
+  RenderChangePrefix(c, out);
+  EXPECT_EQ(out.rfind("{\"record\":", 0), 0u);
+}
+
+TEST(RendererTest, UpdateWithFullIdentityListsOldValuesOfChangedColumns) {
+  source::Change c;
+  c.action = Action::kUpdate;
+  c.relation = Orders('f');
+  c.new_values = {T("1"), T("paid"), T("same")};
+  c.has_old = true;
+  c.old_values = {T("1"), T("pending"), T("same")};
+  auto j = Render(c);
+  EXPECT_EQ(j["changes"], nlohmann::json::parse(R"({"status":"pending"})"));
+}
+
+TEST(RendererTest, UpdateWithoutOldTupleHasEmptyChanges) {
+  source::Change c;
+  c.action = Action::kUpdate;
+  c.relation = Orders();
+  c.new_values = {T("1"), T("paid"), Null()};
+  EXPECT_EQ(Render(c)["changes"], nlohmann::json::object());
+}
+
+TEST(RendererTest, UnchangedToastTakesOldValueWhenFull) {
+  source::Change c;
+  c.action = Action::kUpdate;
+  c.relation = Orders('f');
+  c.new_values = {T("1"), T("paid"), Toast()};
+  c.has_old = true;
+  c.old_values = {T("1"), T("pending"), T("big text")};
+  auto j = Render(c);
+  EXPECT_EQ(j["record"]["note"], "big text");
+  EXPECT_FALSE(j["changes"].contains("note"));
+}
+
+TEST(RendererTest, UnchangedToastWithoutFullIsMarked) {
+  source::Change c;
+  c.action = Action::kUpdate;
+  c.relation = Orders();
+  c.new_values = {T("1"), T("paid"), Toast()};
+  EXPECT_EQ(Render(c)["record"]["note"], "unchanged_toast");
+}
+
+TEST(RendererTest, DeleteRendersOldKeyTuple) {
+  source::Change c;
+  c.action = Action::kDelete;
+  c.relation = Orders();
+  c.has_old = true;
+  c.old_is_key_only = true;
+  c.old_values = {T("7"), Null(), Null()};
+  auto j = Render(c);
+  EXPECT_EQ(j["record"]["id"], 7);
+  EXPECT_EQ(j["metadata"]["record_pks"], nlohmann::json::parse(R"(["7"])"));
+  EXPECT_TRUE(j["changes"].is_null());
+}
+
+TEST(RendererTest, AnnotationsAreEmbedded) {
+  source::Change c;
+  c.action = Action::kInsert;
+  c.relation = Orders();
+  c.new_values = {T("1"), T("x"), Null()};
+  c.annotations = R"({"user":"ada"})";
+  EXPECT_EQ(Render(c)["metadata"]["transaction_annotations"]["user"], "ada");
+}
+
+TEST(RendererTest, TruncateHasNullRecordAndTableList) {
+  source::Change c;
+  c.action = Action::kTruncate;
+  c.relation = Orders();
+  c.truncated = {Orders()};
+  auto j = Render(c);
+  EXPECT_TRUE(j["record"].is_null());
+  EXPECT_EQ(j["action"], "truncate");
+  EXPECT_EQ(j["metadata"]["truncated_tables"][0]["table_name"], "orders");
+}
+
+TEST(RendererTest, CommitTimestampBeforeEpochAndSinkIdStable) {
+  EXPECT_EQ(FormatCommitTimestamp(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(SinkId("a"), SinkId("a"));
+  EXPECT_NE(SinkId("a"), SinkId("b"));
+  EXPECT_EQ(SinkId("a").size(), 36u);
+}
+
+}  // namespace
+}  // namespace sluice::pipeline

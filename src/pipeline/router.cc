@@ -1,0 +1,148 @@
+#include "pipeline/router.h"
+
+#include <algorithm>
+
+#include "common/base64.h"
+#include "pipeline/renderer.h"
+
+namespace sluice::pipeline {
+namespace {
+
+bool ActionAllowed(const config::SinkConfig& sink, Action action) {
+  config::ActionKind kind;
+  switch (action) {
+    case Action::kInsert:
+    case Action::kRead:
+      kind = config::ActionKind::kInsert;
+      break;
+    case Action::kUpdate:
+      kind = config::ActionKind::kUpdate;
+      break;
+    case Action::kDelete:
+      kind = config::ActionKind::kDelete;
+      break;
+    case Action::kTruncate:
+      kind = config::ActionKind::kTruncate;
+      break;
+  }
+  if (action == Action::kRead) return true;
+  return std::find(sink.actions.begin(), sink.actions.end(), kind) != sink.actions.end();
+}
+
+bool Contains(const std::vector<config::TableName>& list, const std::string& schema,
+              const std::string& table) {
+  for (const auto& t : list) {
+    if (t.schema == schema && t.table == table) return true;
+  }
+  return false;
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+}  // namespace
+
+bool SinkWants(const config::SinkConfig& sink, const std::string& schema, const std::string& table,
+               Action action) {
+  if (!ActionAllowed(sink, action)) return false;
+  if (!sink.tables.empty() && !Contains(sink.tables, schema, table)) return false;
+  if (!sink.include_schemas.empty() && !Contains(sink.include_schemas, schema)) return false;
+  if (Contains(sink.exclude_schemas, schema)) return false;
+  if (!sink.include_tables.empty() && !Contains(sink.include_tables, schema, table)) return false;
+  if (Contains(sink.exclude_tables, schema, table)) return false;
+  return true;
+}
+
+Router::Router(std::vector<RoutedSink> sinks, AckTracker& acks, std::function<void()> while_blocked,
+               const std::atomic<bool>& stopping)
+    : sinks_(std::move(sinks)),
+      acks_(acks),
+      while_blocked_(std::move(while_blocked)),
+      stopping_(stopping),
+      group_columns_(sinks_.size()) {}
+
+void Router::OnBegin(const source::TransactionInfo& txn) { acks_.BeginTransaction(txn.commit_lsn); }
+
+void Router::OnCommit(const source::TransactionInfo& txn) { acks_.CommitTransaction(txn.end_lsn); }
+
+void Router::OnIdle(Lsn wal_end) { acks_.Idle(wal_end); }
+
+const std::vector<size_t>& Router::GroupIndexes(size_t sink, const source::RelationInfo& rel) {
+  GroupColumns& g = group_columns_[sink][rel.oid];
+  if (g.relation_version != rel.version || g.indexes.empty()) {
+    g.relation_version = rel.version;
+    g.indexes.clear();
+    const auto& wanted = sinks_[sink].config->group_columns;
+    if (wanted.empty()) {
+      g.indexes = rel.key_columns;
+    } else {
+      for (const std::string& name : wanted) {
+        for (size_t i = 0; i < rel.columns.size(); ++i) {
+          if (rel.columns[i].name == name) g.indexes.push_back(i);
+        }
+      }
+    }
+  }
+  return g.indexes;
+}
+
+std::string Router::GroupKey(size_t sink, const source::Change& change) {
+  const source::RelationInfo& rel = change.relation ? *change.relation : *change.truncated.front();
+  std::string key = rel.schema;
+  key.push_back('.');
+  key.append(rel.table);
+  if (change.action == Action::kTruncate) return key;
+  const auto& vals = change.action == Action::kDelete ? change.old_values : change.new_values;
+  for (size_t idx : GroupIndexes(sink, rel)) {
+    key.push_back('\x1f');
+    if (idx >= vals.size()) continue;
+    const source::ColumnValue* v = &vals[idx];
+    if (v->kind == source::ColumnValue::Kind::kUnchangedToast && change.has_old &&
+        idx < change.old_values.size()) {
+      v = &change.old_values[idx];
+    }
+    if (v->kind == source::ColumnValue::Kind::kText) {
+      key.append(v->text);
+    } else {
+      key.push_back(v->kind == source::ColumnValue::Kind::kNull ? '\x00' : '\x01');
+    }
+  }
+  return key;
+}
+
+Status Router::OnChange(const source::Change& change) {
+  const source::RelationInfo& rel = change.relation ? *change.relation : *change.truncated.front();
+  bool rendered = false;
+  for (size_t s = 0; s < sinks_.size(); ++s) {
+    const RoutedSink& sink = sinks_[s];
+    if (!sink.config->active) continue;
+    if (!SinkWants(*sink.config, rel.schema, rel.table, change.action)) continue;
+    if (acks_.ShouldSkip(s, change.position)) continue;
+    if (!rendered) {
+      prefix_.clear();
+      RenderChangePrefix(change, prefix_);
+      rendered = true;
+    }
+    auto queued = std::make_unique<QueuedMessage>();
+    Message& m = queued->message;
+    m.position = change.position;
+    m.action = change.action;
+    m.commit_time_us = change.commit_time_us;
+    m.table_schema = rel.schema;
+    m.table_name = rel.table;
+    m.group_key = GroupKey(s, change);
+    m.idempotency_key = IdempotencyKey(change.position);
+    m.json.reserve(prefix_.size() + sink.suffix.size());
+    m.json.append(prefix_).append(sink.suffix);
+    queued->ticket = acks_.Track(s, change.position);
+    while (!sink.queue->Push(queued, std::chrono::milliseconds(100))) {
+      if (stopping_.load()) return Status::Retryable("stopping: sink queue full");
+      if (while_blocked_) while_blocked_();
+    }
+    routed_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return Status::Ok();
+}
+
+}  // namespace sluice::pipeline

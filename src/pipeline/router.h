@@ -1,0 +1,64 @@
+// Router: the ChangeHandler at the end of the source. For each committed
+// change it decides which sinks want it (table scope, actions), skips what a
+// sink already has, renders the message and queues it, blocking while a
+// sink's queue is full (back-pressure reaches the replication socket).
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "pipeline/ack_tracker.h"
+#include "pipeline/sink_queue.h"
+#include "source/change.h"
+
+namespace sluice::pipeline {
+
+// What the router needs of one sink.
+struct RoutedSink {
+  const config::SinkConfig* config = nullptr;
+  SinkQueue* queue = nullptr;
+  std::string suffix;  // RenderSinkSuffix(...)
+};
+
+// True when `sink` wants changes of schema.table with `action`.
+bool SinkWants(const config::SinkConfig& sink, const std::string& schema, const std::string& table,
+               Action action);
+
+class Router : public source::ChangeHandler {
+ public:
+  // `while_blocked` runs (on the reader thread) every ~100 ms while a queue is
+  // full: it sends status updates so the server keeps the connection.
+  // `stopping` makes a blocked OnChange give up with a retryable error.
+  Router(std::vector<RoutedSink> sinks, AckTracker& acks, std::function<void()> while_blocked,
+         const std::atomic<bool>& stopping);
+
+  void OnBegin(const source::TransactionInfo& txn) override;
+  Status OnChange(const source::Change& change) override;
+  void OnCommit(const source::TransactionInfo& txn) override;
+  void OnIdle(Lsn wal_end) override;
+
+  uint64_t routed() const { return routed_.load(std::memory_order_relaxed); }
+
+ private:
+  struct GroupColumns {
+    uint64_t relation_version = 0;
+    std::vector<size_t> indexes;
+  };
+  const std::vector<size_t>& GroupIndexes(size_t sink, const source::RelationInfo& rel);
+  std::string GroupKey(size_t sink, const source::Change& change);
+
+  std::vector<RoutedSink> sinks_;
+  AckTracker& acks_;
+  std::function<void()> while_blocked_;
+  const std::atomic<bool>& stopping_;
+  std::vector<std::unordered_map<uint32_t, GroupColumns>> group_columns_;
+  std::string prefix_;
+  std::atomic<uint64_t> routed_{0};
+};
+
+}  // namespace sluice::pipeline

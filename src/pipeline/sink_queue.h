@@ -1,0 +1,89 @@
+// Per-sink queue between the router and the sink runner: byte-bounded,
+// FIFO per message group, handing out batches so that no group ever has more
+// than one batch in flight (DESIGN §1.3).
+//
+// Thread-safe. One producer (the replication reader) calls Push; one consumer
+// (the sink runner) calls TakeBatch/Complete.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/message.h"
+
+namespace sluice::pipeline {
+
+struct QueuedMessage {
+  Message message;
+  uint64_t ticket = 0;  // AckTracker ticket
+  std::chrono::steady_clock::time_point enqueued_at;
+};
+
+// Messages handed to the sink together. Owned by the consumer until passed
+// back to Complete.
+struct TakenBatch {
+  std::vector<std::unique_ptr<QueuedMessage>> messages;
+  std::vector<std::string> groups;  // distinct groups in the batch
+};
+
+class SinkQueue {
+ public:
+  // `max_bytes`: Push blocks while the queued and in-flight messages exceed
+  // it (an empty queue accepts one message of any size, so nothing is ever
+  // too big to pass).
+  explicit SinkQueue(size_t max_bytes);
+
+  // Adds a message, waiting up to `max_wait` for room. Returns false (and
+  // leaves `message` untouched) when there was no room in time: the caller
+  // does its periodic work (status updates) and tries again.
+  bool Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milliseconds max_wait);
+
+  // Called (outside the lock) after a Push made a message ready.
+  void SetOnReady(std::function<void()> on_ready);
+
+  // Up to `max_messages` ready messages, oldest ready group first; a group's
+  // messages stay in order. Marks their groups in flight. Empty when nothing
+  // is ready.
+  TakenBatch TakeBatch(size_t max_messages);
+
+  // The batch is done (delivered or given up): frees its bytes and lets its
+  // groups' next messages become ready.
+  void Complete(TakenBatch batch);
+
+  // Messages that could be taken now, and when the oldest of them arrived.
+  size_t ReadyCount() const;
+  std::chrono::steady_clock::time_point OldestReady() const;
+  size_t bytes() const;
+  size_t size() const;  // queued + in flight
+
+  // Wakes a blocked Push so that it returns false at once.
+  void Interrupt();
+
+ private:
+  struct Group {
+    std::deque<std::unique_ptr<QueuedMessage>> queued;
+    bool in_flight = false;
+  };
+
+  mutable std::mutex mu_;
+  std::condition_variable space_cv_;
+  const size_t max_bytes_;
+  size_t bytes_ = 0;
+  size_t count_ = 0;
+  size_t ready_count_ = 0;
+  bool interrupted_ = false;
+  std::unordered_map<std::string, Group> groups_;
+  std::deque<std::string> ready_groups_;  // groups with queued messages, not in flight
+  std::function<void()> on_ready_;
+};
+
+}  // namespace sluice::pipeline

@@ -1,0 +1,10 @@
+#pragma once
+
+#include "sinks/registry.h"
+
+namespace sluice {
+
+// destination: {type: stdout}
+SinkFactory StdoutSinkFactory();
+
+}  // namespace sluice

@@ -1,0 +1,25 @@
+// What the source needs from the Postgres catalog that pgoutput does not
+// send: how to map a type (enum, domain, array of a user type) and which
+// columns form a table's primary key.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "values/value_json.h"
+
+namespace sluice::source {
+
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+  // The JSON mapping for `type_oid`; text for anything it cannot resolve.
+  virtual Result<values::TypeRef> ResolveType(uint32_t type_oid) = 0;
+  // Primary key column names in key order; empty when the table has none
+  // (or no longer exists).
+  virtual Result<std::vector<std::string>> PrimaryKey(uint32_t relation_oid) = 0;
+};
+
+}  // namespace sluice::source

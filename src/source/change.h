@@ -1,0 +1,85 @@
+// What the source hands to the pipeline: committed row changes with their
+// stream position, one transaction at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/lsn.h"
+#include "common/message.h"
+#include "common/status.h"
+#include "values/value_json.h"
+
+namespace sluice::source {
+
+struct ColumnInfo {
+  std::string name;
+  uint32_t type_oid = 0;
+  int32_t type_modifier = -1;
+  bool replica_identity = false;  // flagged as key by pgoutput
+  values::TypeRef type;           // never null (text when unknown)
+};
+
+// A table as the latest Relation message describes it. Immutable; a new
+// Relation message for the same OID makes a new RelationInfo.
+struct RelationInfo {
+  uint32_t oid = 0;
+  std::string schema;
+  std::string table;
+  char replica_identity = 'd';
+  std::vector<ColumnInfo> columns;
+  // Indexes into `columns` of the primary key; when the table has none, of
+  // the replica identity columns (unless identity is FULL); else empty.
+  std::vector<size_t> key_columns;
+  uint64_t version = 0;  // increases with every Relation message
+};
+
+using RelationRef = std::shared_ptr<const RelationInfo>;
+
+// One column value as pgoutput sent it.
+struct ColumnValue {
+  enum class Kind : unsigned char { kNull, kUnchangedToast, kText };
+  Kind kind = Kind::kNull;
+  std::string_view text;
+};
+
+// A committed change. Views (values, annotations) are valid only during the
+// ChangeHandler call that receives it.
+struct Change {
+  Action action = Action::kInsert;
+  Position position;
+  int64_t commit_time_us = 0;
+  RelationRef relation;                 // null for truncate
+  std::vector<ColumnValue> new_values;  // insert, update
+  std::vector<ColumnValue> old_values;  // update (if sent), delete
+  bool has_old = false;
+  bool old_is_key_only = false;
+  std::string_view annotations;        // raw JSON text, empty when none
+  std::vector<RelationRef> truncated;  // truncate only
+};
+
+struct TransactionInfo {
+  uint32_t xid = 0;
+  Lsn commit_lsn = 0;
+  Lsn end_lsn = 0;  // set at commit
+  int64_t commit_time_us = 0;
+};
+
+// Receives the stream. Called on the replication reader thread, in commit
+// order. OnChange may block (back-pressure); an error from it stops the
+// stream and the connection is re-established from the confirmed position.
+class ChangeHandler {
+ public:
+  virtual ~ChangeHandler() = default;
+  virtual void OnBegin(const TransactionInfo& txn) = 0;
+  virtual Status OnChange(const Change& change) = 0;
+  // Every change of the transaction has been passed to OnChange.
+  virtual void OnCommit(const TransactionInfo& txn) = 0;
+  // Server WAL position from a keepalive, received between transactions.
+  virtual void OnIdle(Lsn wal_end) = 0;
+};
+
+}  // namespace sluice::source

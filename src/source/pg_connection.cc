@@ -1,0 +1,135 @@
+#include "source/pg_connection.h"
+
+#include <libpq-fe.h>
+
+namespace sluice::source {
+namespace {
+
+// Session settings that fix the text form of values (see values/value_json.h).
+constexpr const char* kSessionOptions =
+    "-c datestyle=ISO -c intervalstyle=postgres -c timezone=UTC -c extra_float_digits=3 "
+    "-c client_encoding=UTF8";
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+Status DescribeConnectError(const std::string& libpq_message, const std::string& display,
+                            bool replication) {
+  const std::string msg = Trim(libpq_message);
+  auto has = [&](const char* needle) { return msg.find(needle) != std::string::npos; };
+  if (has("password authentication failed") || has("no password supplied") || has("SCRAM") ||
+      has("authentication failed")) {
+    return Status::Fatal("cannot log in to " + display + ": " + msg +
+                         ". Check the username and password in the database url (or "
+                         "PGPASSWORD) and pg_hba.conf");
+  }
+  if (has("must be superuser or replication role") ||
+      has("permission denied to start WAL sender")) {
+    return Status::Fatal("the database user lacks the REPLICATION attribute on " + display + ": " +
+                         msg + ". Grant it with: ALTER ROLE <user> WITH REPLICATION;");
+  }
+  if (has("no pg_hba.conf entry") && replication) {
+    return Status::Fatal("Postgres at " + display +
+                         " refuses replication connections from this host: " + msg +
+                         ". Add a pg_hba.conf line for the user (database name, not "
+                         "'replication', for logical replication) and reload");
+  }
+  if (has("does not exist") && has("database")) {
+    return Status::Fatal("database does not exist at " + display + ": " + msg);
+  }
+  if (has("Connection refused") || has("could not connect") || has("could not translate host") ||
+      has("timeout expired") || has("No route to host") || has("Name or service not known") ||
+      has("Network is unreachable")) {
+    return Status::Retryable("cannot reach Postgres at " + display + ": " + msg +
+                             ". Check the host and port and that the server is running");
+  }
+  return Status::Retryable("cannot connect to " + display + ": " + msg);
+}
+
+Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const std::string& conninfo,
+                                                            const std::string& display,
+                                                            bool replication) {
+  std::vector<const char*> keys = {"dbname",          "options",    "application_name",
+                                   "connect_timeout", "keepalives", "keepalives_idle"};
+  std::vector<const char*> vals = {conninfo.c_str(), kSessionOptions, "sluice", "10", "1", "30"};
+  if (replication) {
+    keys.push_back("replication");
+    vals.push_back("database");
+  }
+  keys.push_back(nullptr);
+  vals.push_back(nullptr);
+  PGconn* conn = PQconnectdbParams(keys.data(), vals.data(), /*expand_dbname=*/1);
+  if (conn == nullptr) return Status::Retryable("out of memory connecting to " + display);
+  if (PQstatus(conn) != CONNECTION_OK) {
+    std::string message = PQerrorMessage(conn);
+    PQfinish(conn);
+    return DescribeConnectError(message, display, replication);
+  }
+  return std::unique_ptr<PgConnection>(new PgConnection(conn, display));
+}
+
+PgConnection::~PgConnection() {
+  if (conn_ != nullptr) PQfinish(conn_);
+}
+
+int PgConnection::server_version() const { return PQserverVersion(conn_); }
+
+Result<std::vector<Row>> PgConnection::Query(const std::string& sql,
+                                             const std::vector<std::string>& params) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p.c_str());
+  PGresult* res = PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr,
+                               values.data(), nullptr, nullptr, 0);
+  const ExecStatusType st = PQresultStatus(res);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    std::string message = Trim(PQresultErrorMessage(res));
+    if (message.empty()) message = Trim(PQerrorMessage(conn_));
+    const char* sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const bool connection_lost = PQstatus(conn_) != CONNECTION_OK;
+    PQclear(res);
+    if (connection_lost || (sqlstate && std::string(sqlstate).rfind("08", 0) == 0)) {
+      return Status::Retryable("query on " + display_ + " failed: " + message);
+    }
+    return Status::Permanent("query on " + display_ + " failed: " + message);
+  }
+  std::vector<Row> rows;
+  const int n = PQntuples(res);
+  const int cols = PQnfields(res);
+  rows.reserve(n);
+  for (int r = 0; r < n; ++r) {
+    Row row;
+    row.reserve(cols);
+    for (int c = 0; c < cols; ++c) {
+      if (PQgetisnull(res, r, c)) {
+        row.emplace_back(std::nullopt);
+      } else {
+        row.emplace_back(std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  PQclear(res);
+  return rows;
+}
+
+Status PgConnection::Exec(const std::string& sql) {
+  auto r = Query(sql);
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+std::string QuoteIdentifier(const std::string& name) {
+  std::string out = "\"";
+  for (char c : name) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+}  // namespace sluice::source

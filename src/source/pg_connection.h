@@ -1,0 +1,52 @@
+// A thin RAII wrapper over a libpq connection for plain SQL (catalog lookups,
+// start-up checks). Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+typedef struct pg_conn PGconn;
+
+namespace sluice::source {
+
+// Rows of text values; nullopt is SQL NULL.
+using Row = std::vector<std::optional<std::string>>;
+
+class PgConnection {
+ public:
+  // Connects with `conninfo` (URL or key=value) plus session settings that
+  // make text output predictable (DateStyle ISO, TimeZone UTC, ...). When
+  // `replication` is true, opens a logical replication connection. Errors
+  // name `display` (host:port/db, never a password) and say what to do.
+  static Result<std::unique_ptr<PgConnection>> Connect(const std::string& conninfo,
+                                                       const std::string& display,
+                                                       bool replication);
+  ~PgConnection();
+
+  // Runs `sql` with text parameters; returns all rows.
+  Result<std::vector<Row>> Query(const std::string& sql,
+                                 const std::vector<std::string>& params = {});
+  Status Exec(const std::string& sql);
+
+  PGconn* raw() { return conn_; }
+  int server_version() const;
+  const std::string& display() const { return display_; }
+
+ private:
+  PgConnection(PGconn* conn, std::string display) : conn_(conn), display_(std::move(display)) {}
+  PGconn* conn_;
+  std::string display_;
+};
+
+// Turns a libpq connection failure message into an actionable error.
+Status DescribeConnectError(const std::string& libpq_message, const std::string& display,
+                            bool replication);
+
+// Quotes an identifier for SQL: "my ""table""".
+std::string QuoteIdentifier(const std::string& name);
+
+}  // namespace sluice::source

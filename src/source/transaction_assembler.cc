@@ -1,0 +1,302 @@
+#include "source/transaction_assembler.h"
+
+#include <nlohmann/json.hpp>
+#include <type_traits>
+
+#include "common/log.h"
+
+namespace sluice::source {
+namespace {
+
+void ConvertTuple(const pgoutput::TupleData& tuple, std::vector<ColumnValue>& out) {
+  out.clear();
+  out.reserve(tuple.columns.size());
+  for (const auto& c : tuple.columns) {
+    ColumnValue v;
+    switch (c.kind) {
+      case pgoutput::TupleColumn::Kind::kNull:
+        v.kind = ColumnValue::Kind::kNull;
+        break;
+      case pgoutput::TupleColumn::Kind::kUnchangedToast:
+        v.kind = ColumnValue::Kind::kUnchangedToast;
+        break;
+      case pgoutput::TupleColumn::Kind::kText:
+      case pgoutput::TupleColumn::Kind::kBinary:
+        v.kind = ColumnValue::Kind::kText;
+        v.text = c.value;
+        break;
+    }
+    out.push_back(v);
+  }
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+template <typename T>
+std::optional<uint32_t> XidOf(const T& m) {
+  if constexpr (requires { m.xid; }) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(m.xid)>, std::optional<uint32_t>>) {
+      return m.xid;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+TransactionAssembler::TransactionAssembler(Catalog& catalog, ChangeHandler& handler,
+                                           std::string spill_dir, uint64_t stream_memory_cap)
+    : catalog_(catalog), handler_(handler), streams_(std::move(spill_dir), stream_memory_cap) {}
+
+void TransactionAssembler::Reset() {
+  in_txn_ = false;
+  in_stream_block_ = false;
+  replaying_ = false;
+  decoder_.set_in_stream(false);
+  streams_.Clear();
+  annotations_.clear();
+}
+
+void TransactionAssembler::Keepalive(Lsn wal_end) {
+  if (!in_txn_ && !in_stream_block_ && streams_.open_transactions() == 0) handler_.OnIdle(wal_end);
+}
+
+Status TransactionAssembler::Process(std::string_view payload) {
+  auto decoded = decoder_.Decode(payload);
+  if (!decoded.ok()) return decoded.status();
+  return Handle(*decoded, payload);
+}
+
+Status TransactionAssembler::Handle(const pgoutput::Message& message, std::string_view raw) {
+  // Inside a streamed block, data messages are buffered until the stream
+  // commits; the block markers themselves are handled below.
+  if (in_stream_block_ && !replaying_) {
+    const bool is_marker = std::holds_alternative<pgoutput::StreamStart>(message) ||
+                           std::holds_alternative<pgoutput::StreamStop>(message) ||
+                           std::holds_alternative<pgoutput::StreamCommit>(message) ||
+                           std::holds_alternative<pgoutput::StreamAbort>(message);
+    if (!is_marker) {
+      // Schema messages are kept even if the subtransaction that carried
+      // them rolls back: pgoutput does not send them again for the
+      // transaction, and later changes need them.
+      const bool is_schema = std::holds_alternative<pgoutput::Relation>(message) ||
+                             std::holds_alternative<pgoutput::Type>(message);
+      const auto subxid = std::visit([](const auto& m) { return XidOf(m); }, message);
+      return streams_.Append(stream_xid_, is_schema ? stream_xid_ : subxid.value_or(stream_xid_),
+                             raw);
+    }
+  }
+  return std::visit(
+      [&](const auto& m) -> Status {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, pgoutput::Begin>) {
+          in_txn_ = true;
+          txn_ = TransactionInfo{m.xid, m.final_lsn, 0, m.commit_time_us};
+          commit_idx_ = 0;
+          annotations_.clear();
+          handler_.OnBegin(txn_);
+          return Status::Ok();
+        } else if constexpr (std::is_same_v<T, pgoutput::Commit>) {
+          if (!in_txn_) return Status::Permanent("pgoutput: Commit without Begin");
+          txn_.end_lsn = m.end_lsn;
+          in_txn_ = false;
+          ++stats_.transactions;
+          handler_.OnCommit(txn_);
+          return Status::Ok();
+        } else if constexpr (std::is_same_v<T, pgoutput::Relation>) {
+          return HandleRelation(m);
+        } else if constexpr (std::is_same_v<T, pgoutput::Insert>) {
+          return EmitRow(Action::kInsert, m.relation_oid, &m.new_tuple, nullptr, false);
+        } else if constexpr (std::is_same_v<T, pgoutput::Update>) {
+          return EmitRow(Action::kUpdate, m.relation_oid, &m.new_tuple,
+                         m.old_tuple ? &*m.old_tuple : nullptr, m.old_is_key_only);
+        } else if constexpr (std::is_same_v<T, pgoutput::Delete>) {
+          return EmitRow(Action::kDelete, m.relation_oid, nullptr, &m.old_tuple, m.old_is_key_only);
+        } else if constexpr (std::is_same_v<T, pgoutput::Truncate>) {
+          return EmitTruncate(m);
+        } else if constexpr (std::is_same_v<T, pgoutput::LogicalMessage>) {
+          HandleLogicalMessage(m);
+          return Status::Ok();
+        } else if constexpr (std::is_same_v<T, pgoutput::StreamStart>) {
+          in_stream_block_ = true;
+          stream_xid_ = m.xid;
+          if (m.first_segment) ++stats_.streamed_transactions;
+          return Status::Ok();
+        } else if constexpr (std::is_same_v<T, pgoutput::StreamStop>) {
+          in_stream_block_ = false;
+          return Status::Ok();
+        } else if constexpr (std::is_same_v<T, pgoutput::StreamCommit>) {
+          return ReplayStream(m);
+        } else if constexpr (std::is_same_v<T, pgoutput::StreamAbort>) {
+          if (m.subxid == m.xid) ++stats_.aborted_streams;
+          streams_.Abort(m.xid, m.subxid);
+          return Status::Ok();
+        } else {
+          // Origin and Type carry nothing Sluice needs: types are resolved
+          // through the catalog when a Relation names them.
+          return Status::Ok();
+        }
+      },
+      message);
+}
+
+Status TransactionAssembler::ReplayStream(const pgoutput::StreamCommit& commit) {
+  in_txn_ = true;
+  txn_ = TransactionInfo{commit.xid, commit.commit_lsn, 0, commit.commit_time_us};
+  commit_idx_ = 0;
+  annotations_.clear();
+  handler_.OnBegin(txn_);
+  replaying_ = true;
+  const bool saved_in_stream = decoder_.in_stream();
+  decoder_.set_in_stream(true);
+  Status status = streams_.Replay(commit.xid, [&](std::string_view raw) -> Status {
+    auto decoded = decoder_.Decode(raw);
+    if (!decoded.ok()) return decoded.status();
+    return Handle(*decoded, raw);
+  });
+  decoder_.set_in_stream(saved_in_stream);
+  replaying_ = false;
+  if (!status.ok()) return status;
+  txn_.end_lsn = commit.end_lsn;
+  in_txn_ = false;
+  ++stats_.transactions;
+  handler_.OnCommit(txn_);
+  return Status::Ok();
+}
+
+Status TransactionAssembler::HandleRelation(const pgoutput::Relation& rel) {
+  auto info = std::make_shared<RelationInfo>();
+  info->oid = rel.oid;
+  info->schema = rel.schema.empty() ? "pg_catalog" : std::string(rel.schema);
+  info->table = std::string(rel.name);
+  info->replica_identity = rel.replica_identity;
+  info->version = ++relation_version_;
+  info->columns.reserve(rel.columns.size());
+  for (const auto& c : rel.columns) {
+    ColumnInfo col;
+    col.name = std::string(c.name);
+    col.type_oid = c.type_oid;
+    col.type_modifier = c.type_modifier;
+    col.replica_identity = c.IsKey();
+    auto type = catalog_.ResolveType(c.type_oid);
+    if (!type.ok())
+      return type.status().WithContext("resolving type of " + info->schema + "." + info->table +
+                                       "." + col.name);
+    col.type = *type ? *type : values::TextType();
+    info->columns.push_back(std::move(col));
+  }
+  auto pk = catalog_.PrimaryKey(rel.oid);
+  if (!pk.ok()) {
+    return pk.status().WithContext("reading primary key of " + info->schema + "." + info->table);
+  }
+  for (const std::string& name : *pk) {
+    for (size_t i = 0; i < info->columns.size(); ++i) {
+      if (info->columns[i].name == name) info->key_columns.push_back(i);
+    }
+  }
+  if (info->key_columns.empty() && rel.replica_identity != 'f') {
+    for (size_t i = 0; i < info->columns.size(); ++i) {
+      if (info->columns[i].replica_identity) info->key_columns.push_back(i);
+    }
+  }
+  relations_[rel.oid] = std::move(info);
+  return Status::Ok();
+}
+
+Status TransactionAssembler::EmitRow(Action action, uint32_t relation_oid,
+                                     const pgoutput::TupleData* new_tuple,
+                                     const pgoutput::TupleData* old_tuple, bool old_is_key_only) {
+  if (!in_txn_) return Status::Permanent("pgoutput: row change outside a transaction");
+  auto it = relations_.find(relation_oid);
+  if (it == relations_.end()) {
+    return Status::Permanent("pgoutput: change for relation " + std::to_string(relation_oid) +
+                             " before its Relation message");
+  }
+  Change& c = change_;
+  c.action = action;
+  c.position = Position{txn_.commit_lsn, commit_idx_++};
+  c.commit_time_us = txn_.commit_time_us;
+  c.relation = it->second;
+  c.truncated.clear();
+  c.annotations = annotations_;
+  c.new_values.clear();
+  c.old_values.clear();
+  if (new_tuple) ConvertTuple(*new_tuple, c.new_values);
+  c.has_old = old_tuple != nullptr;
+  c.old_is_key_only = old_is_key_only;
+  if (old_tuple) ConvertTuple(*old_tuple, c.old_values);
+  const size_t ncols = c.relation->columns.size();
+  if ((new_tuple && c.new_values.size() != ncols) || (old_tuple && c.old_values.size() != ncols)) {
+    return Status::Permanent("pgoutput: tuple for " + c.relation->schema + "." + c.relation->table +
+                             " has a different column count than its " + "Relation message");
+  }
+  if (action == Action::kUpdate && c.relation->replica_identity != 'f') {
+    for (const auto& v : c.new_values) {
+      if (v.kind == ColumnValue::Kind::kUnchangedToast &&
+          toast_warned_.insert(relation_oid).second) {
+        log::Warn(
+            "unchanged TOAST value sent as \"unchanged_toast\"; set REPLICA IDENTITY FULL "
+            "on the table to receive the value",
+            {{"table", c.relation->schema + "." + c.relation->table}});
+        break;
+      }
+    }
+  }
+  ++stats_.changes;
+  return handler_.OnChange(c);
+}
+
+Status TransactionAssembler::EmitTruncate(const pgoutput::Truncate& truncate) {
+  if (!in_txn_) return Status::Permanent("pgoutput: Truncate outside a transaction");
+  std::vector<RelationRef> tables;
+  for (uint32_t oid : truncate.relation_oids) {
+    auto it = relations_.find(oid);
+    if (it == relations_.end()) {
+      return Status::Permanent("pgoutput: Truncate of relation " + std::to_string(oid) +
+                               " before its Relation message");
+    }
+    tables.push_back(it->second);
+  }
+  // One change per table, each with its own commit_idx, so that a sink
+  // scoped to some of the tables gets exactly those.
+  for (const RelationRef& table : tables) {
+    Change& c = change_;
+    c.action = Action::kTruncate;
+    c.position = Position{txn_.commit_lsn, commit_idx_++};
+    c.commit_time_us = txn_.commit_time_us;
+    c.relation = table;
+    c.truncated = tables;
+    c.annotations = annotations_;
+    c.new_values.clear();
+    c.old_values.clear();
+    c.has_old = false;
+    ++stats_.changes;
+    SLUICE_RETURN_IF_ERROR(handler_.OnChange(c));
+  }
+  return Status::Ok();
+}
+
+void TransactionAssembler::HandleLogicalMessage(const pgoutput::LogicalMessage& message) {
+  if (!message.transactional || !in_txn_) return;
+  const std::string_view prefix = message.prefix;
+  const bool set = prefix == "sluice:transaction_annotations.set" ||
+                   prefix == "sequin:transaction_annotations.set";
+  const bool clear = prefix == "sluice:transaction_annotations.clear" ||
+                     prefix == "sequin:transaction_annotations.clear";
+  if (clear) {
+    annotations_.clear();
+  } else if (set) {
+    if (nlohmann::json::accept(message.content.begin(), message.content.end())) {
+      annotations_.assign(message.content);
+    } else {
+      log::Warn("transaction annotations are not valid JSON; ignored",
+                {{"commit_lsn", FormatLsn(txn_.commit_lsn)}});
+    }
+  } else if (StartsWith(prefix, "sluice:")) {
+    log::Debug("unknown sluice logical message", {{"prefix", std::string(prefix)}});
+  }
+}
+
+}  // namespace sluice::source

@@ -1,0 +1,77 @@
+// Turns the decoded pgoutput stream into committed changes: tracks
+// Begin..Commit, numbers changes (commit_idx), keeps the relation cache (by
+// OID, replaced on every Relation message, so ALTER TABLE mid-stream is
+// handled), applies transaction annotations, and buffers transactions that
+// are streamed in progress until they commit (StreamBuffer).
+//
+// Used only on the replication reader thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "common/status.h"
+#include "pgoutput/decoder.h"
+#include "source/catalog.h"
+#include "source/change.h"
+#include "source/stream_buffer.h"
+
+namespace sluice::source {
+
+struct AssemblerStats {
+  uint64_t transactions = 0;
+  uint64_t changes = 0;
+  uint64_t streamed_transactions = 0;
+  uint64_t aborted_streams = 0;
+};
+
+class TransactionAssembler {
+ public:
+  TransactionAssembler(Catalog& catalog, ChangeHandler& handler, std::string spill_dir,
+                       uint64_t stream_memory_cap);
+
+  // One XLogData payload.
+  Status Process(std::string_view payload);
+  // A keepalive arrived; forwards to OnIdle when no transaction is open.
+  void Keepalive(Lsn wal_end);
+  // The connection was lost: forget the open transaction and streamed
+  // buffers (the server sends them again). The relation cache survives.
+  void Reset();
+
+  bool in_transaction() const { return in_txn_; }
+  const AssemblerStats& stats() const { return stats_; }
+  const StreamBuffer& stream_buffer() const { return streams_; }
+
+ private:
+  Status Handle(const pgoutput::Message& message, std::string_view raw);
+  Status HandleRelation(const pgoutput::Relation& rel);
+  Status EmitRow(Action action, uint32_t relation_oid, const pgoutput::TupleData* new_tuple,
+                 const pgoutput::TupleData* old_tuple, bool old_is_key_only);
+  Status EmitTruncate(const pgoutput::Truncate& truncate);
+  void HandleLogicalMessage(const pgoutput::LogicalMessage& message);
+  Status ReplayStream(const pgoutput::StreamCommit& commit);
+
+  Catalog& catalog_;
+  ChangeHandler& handler_;
+  pgoutput::Decoder decoder_;
+  StreamBuffer streams_;
+  std::unordered_map<uint32_t, RelationRef> relations_;
+  uint64_t relation_version_ = 0;
+  std::unordered_set<uint32_t> toast_warned_;
+
+  bool in_txn_ = false;
+  bool replaying_ = false;
+  TransactionInfo txn_;
+  uint32_t commit_idx_ = 0;
+  std::string annotations_;
+  uint32_t stream_xid_ = 0;  // top-level xid of the open streamed block
+  bool in_stream_block_ = false;
+  Change change_;  // reused to avoid reallocating per change
+  AssemblerStats stats_;
+};
+
+}  // namespace sluice::source

@@ -1,0 +1,37 @@
+// StateStore in an SQLite file (the default: zero set-up). WAL journal with
+// synchronous=FULL, so a checkpoint that returned OK survives a crash of the
+// process or the machine.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "state/state_store.h"
+
+typedef struct sqlite3 sqlite3;
+
+namespace sluice::state {
+
+class SqliteStateStore : public StateStore {
+ public:
+  // Opens (creating if needed) the database at `path` and its schema.
+  static Result<std::unique_ptr<SqliteStateStore>> Open(const std::string& path);
+  ~SqliteStateStore() override;
+
+  Status SaveCheckpoint(const std::string& slot_key, Lsn confirmed_lsn,
+                        const std::vector<SinkCheckpoint>& sinks) override;
+  Result<std::optional<Lsn>> LoadSlotCheckpoint(const std::string& slot_key) override;
+  Result<std::optional<Position>> LoadSinkCheckpoint(const std::string& sink) override;
+
+ private:
+  SqliteStateStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Status Exec(const char* sql);
+  Status Error(const std::string& what);
+
+  std::mutex mu_;
+  sqlite3* db_;
+  std::string path_;
+};
+
+}  // namespace sluice::state
