@@ -49,11 +49,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   out.push_back(']');
 
   if (out.find('\n') != std::string::npos) std::abort();
-  if (!nlohmann::json::accept(out)) std::abort();
+  if (!nlohmann::json::accept(out)) {
+    // nlohmann rejects numbers beyond a double's range, which JSON allows and
+    // jsonb can hold (numeric): tolerate exactly that error.
+    try {
+      (void)nlohmann::json::parse(out);
+    } catch (const nlohmann::json::out_of_range& e) {
+      if (e.id != 406 || kScalarKinds[pick % kScalarCount] != ValueKind::kJson) std::abort();
+      return 0;
+    } catch (const nlohmann::json::exception&) {
+    }
+    std::abort();
+  }
 
   // Differential check: JSON that a strict parser accepts is embedded as the
-  // same value.
-  if (type->kind == ValueKind::kJson && nlohmann::json::accept(text)) {
+  // same value. (nlohmann's lexer takes a NUL byte for the end of input.)
+  if (type->kind == ValueKind::kJson && text.find('\0') == std::string_view::npos &&
+      nlohmann::json::accept(text)) {
     nlohmann::json expected = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     nlohmann::json actual = nlohmann::json::parse(out, nullptr, false);
     if (actual.size() != 1 || actual[0] != expected) std::abort();

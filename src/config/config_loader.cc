@@ -356,8 +356,8 @@ class ConfigBuilder {
     if (auto url = reader.String("url", true)) {
       const size_t scheme = url->starts_with("http://") ? 7 : url->starts_with("https://") ? 8 : 0;
       if (scheme == 0 || url->size() == scheme || (*url)[scheme] == '/') {
-        reader.Error(*node.Find("url"), "expected an http:// or https:// URL with a host, got " +
-                                            DescribeNode(*node.Find("url")));
+        // The value is not shown: it may hold credentials.
+        reader.Error(*node.Find("url"), "expected an http:// or https:// URL with a host");
       } else {
         endpoint.url = *url;
       }

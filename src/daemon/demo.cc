@@ -28,6 +28,8 @@ CREATE TABLE public.orders (
   items jsonb NOT NULL DEFAULT '[]',
   created_at timestamptz NOT NULL DEFAULT now()
 );
+-- FULL: updates carry the old row, so messages show what changed.
+ALTER TABLE public.orders REPLICA IDENTITY FULL;
 )sql";
 
 const char* kCustomers[] = {"ada", "grace", "linus", "barbara", "ken", "margaret"};

@@ -1,5 +1,6 @@
 #include "pgoutput/decoder.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -18,7 +19,6 @@ class Reader {
   Reader(std::string_view bytes, const char* message_name)
       : bytes_(bytes), message_name_(message_name), pos_(1) {}
 
-  size_t offset() const { return pos_; }
   size_t remaining() const { return bytes_.size() - pos_; }
   const Status& error() const { return error_; }
 

@@ -5,8 +5,11 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 namespace sluice::pgoutput {

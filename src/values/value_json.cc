@@ -1,8 +1,10 @@
 #include "values/value_json.h"
 
 #include <array>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <system_error>
 #include <unordered_map>
 
 #include "common/base64.h"
@@ -155,9 +157,20 @@ size_t ScanJsonNumber(std::string_view s, size_t pos) {
 
 bool IsJsonNumber(std::string_view s) { return ScanJsonNumber(s, 0) == s.size(); }
 
+// A JSON number that a double holds without overflowing to infinity or
+// underflowing to zero, as every float4/float8 Postgres prints does.
+bool IsFiniteJsonNumber(std::string_view s) {
+  if (!IsJsonNumber(s)) return false;
+  double value;
+  auto [end, error] = std::from_chars(s.data(), s.data() + s.size(), value);
+  return error == std::errc() && end == s.data() + s.size();
+}
+
+// Digits only, no leading zeros, and at most 20 digits (int8 has 19, oid 10):
+// longer runs cannot come from Postgres and overflow common JSON parsers.
 bool IsJsonInteger(std::string_view s) {
   size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
-  if (i >= s.size()) return false;
+  if (i >= s.size() || s.size() - i > 20) return false;
   if (s[i] == '0') return i + 1 == s.size();
   for (; i < s.size(); ++i) {
     if (!IsDigit(s[i])) return false;
@@ -787,7 +800,7 @@ bool AppendValueJsonOrFail(std::string& out, const TypeInfo& type, std::string_v
     case ValueKind::kFloat:
       // NaN, Infinity and -Infinity are not JSON numbers: they become strings
       // by the same rule as anything unexpected.
-      if (IsJsonNumber(text)) {
+      if (IsFiniteJsonNumber(text)) {
         out.append(text);
       } else {
         AppendJsonString(out, text);

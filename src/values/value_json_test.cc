@@ -129,6 +129,9 @@ TEST(ValueJsonTest, IntegerThatIsNotDigitsIsString) {
   EXPECT_EQ(Json(kInt4, "+1"), R"("+1")");
   EXPECT_EQ(Json(kInt4, "1.5"), R"("1.5")");
   EXPECT_EQ(Json(kInt4, " 1"), R"(" 1")");
+  // Longer than any Postgres integer type prints.
+  EXPECT_EQ(Json(kInt8, "123456789012345678901"), R"("123456789012345678901")");
+  EXPECT_EQ(Json(kInt8, "-12345678901234567890"), "-12345678901234567890");
 }
 
 TEST(ValueJsonTest, FloatsAreNumbers) {
@@ -153,6 +156,17 @@ TEST(ValueJsonTest, FloatThatIsNotJsonNumberIsString) {
   EXPECT_EQ(Json(kFloat8, "1e"), R"("1e")");
   EXPECT_EQ(Json(kFloat8, "0x10"), R"("0x10")");
   EXPECT_EQ(Json(kFloat8, ""), R"("")");
+}
+
+TEST(ValueJsonTest, FloatOutsideDoubleRangeIsString) {
+  // Not something float4/float8 print; as numbers they would parse as
+  // infinity or zero, or not at all.
+  EXPECT_EQ(Json(kFloat8, "1e+333"), R"("1e+333")");
+  EXPECT_EQ(Json(kFloat8, "-1e+400"), R"("-1e+400")");
+  EXPECT_EQ(Json(kFloat8, "1e-400"), R"("1e-400")");
+  EXPECT_EQ(Json(kFloat8, "1.7976931348623157e+308"), "1.7976931348623157e+308");
+  EXPECT_EQ(Json(kFloat8, "5e-324"), "5e-324");
+  EXPECT_EQ(Json(kFloat4, "1e-45"), "1e-45");
 }
 
 TEST(ValueJsonTest, NumericIsExactString) {
