@@ -15,37 +15,69 @@ std::string Trim(std::string s) {
   return s;
 }
 
+// libpq's connection errors span lines ("...failed: Connection refused\n\tIs
+// the server running...?"); one line reads better in a log and a terminal.
+// Ends the text as a sentence so that the advice that follows reads well.
+std::string OneSentence(const std::string& message) {
+  std::string out;
+  bool space = false;
+  for (char c : message) {
+    if (c == '\n' || c == '\t' || c == '\r' || c == ' ') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  if (!out.empty() && out.back() != '.' && out.back() != '?' && out.back() != '!') out += '.';
+  return out;
+}
+
 }  // namespace
 
 Status DescribeConnectError(const std::string& libpq_message, const std::string& display,
                             bool replication) {
-  const std::string msg = Trim(libpq_message);
+  const std::string msg = OneSentence(libpq_message);
   auto has = [&](const char* needle) { return msg.find(needle) != std::string::npos; };
   if (has("password authentication failed") || has("no password supplied") || has("SCRAM") ||
       has("authentication failed")) {
-    return Status::Fatal("cannot log in to " + display + ": " + msg +
-                         ". Check the username and password in the database url (or "
-                         "PGPASSWORD) and pg_hba.conf");
+    return Status::Fatal("cannot log in to " + display + ": the server refused the login: " + msg +
+                         " Check the username and password in the database url (or the password "
+                         "field, or PGPASSWORD), and that pg_hba.conf allows this user with this "
+                         "authentication method");
   }
   if (has("must be superuser or replication role") ||
       has("permission denied to start WAL sender")) {
     return Status::Fatal("the database user lacks the REPLICATION attribute on " + display + ": " +
-                         msg + ". Grant it with: ALTER ROLE <user> WITH REPLICATION;");
+                         msg + " Grant it as a superuser: ALTER ROLE <user> WITH REPLICATION;");
   }
   if (has("no pg_hba.conf entry") && replication) {
     return Status::Fatal("Postgres at " + display +
                          " refuses replication connections from this host: " + msg +
-                         ". Add a pg_hba.conf line for the user (database name, not "
+                         " Add a pg_hba.conf line for the user (database name, not "
                          "'replication', for logical replication) and reload");
   }
+  if (has("no pg_hba.conf entry")) {
+    return Status::Fatal("Postgres at " + display + " refuses connections from this host: " + msg +
+                         " Add a pg_hba.conf line for this user, database and address, and "
+                         "reload Postgres (SELECT pg_reload_conf();)");
+  }
   if (has("does not exist") && has("database")) {
-    return Status::Fatal("database does not exist at " + display + ": " + msg);
+    return Status::Fatal("database does not exist at " + display + ": " + msg +
+                         " Check the database name in the url, or create the database");
+  }
+  if (has("does not exist") && has("role")) {
+    return Status::Fatal("cannot log in to " + display + ": " + msg +
+                         " Check the username in the database url, or create the role "
+                         "(CREATE ROLE <user> LOGIN REPLICATION PASSWORD '...';)");
   }
   if (has("Connection refused") || has("could not connect") || has("could not translate host") ||
       has("timeout expired") || has("No route to host") || has("Name or service not known") ||
       has("Network is unreachable")) {
     return Status::Retryable("cannot reach Postgres at " + display + ": " + msg +
-                             ". Check the host and port and that the server is running");
+                             " Check the host and port in the database url and that the server "
+                             "is running and accepts TCP connections from this host");
   }
   return Status::Retryable("cannot connect to " + display + ": " + msg);
 }

@@ -20,11 +20,6 @@ Status EnsurePublication(PgConnection& conn, const config::DatabaseConfig& db) {
   auto rows = conn.Query("SELECT 1 FROM pg_publication WHERE pubname = $1", {pub.name});
   if (!rows.ok()) return rows.status();
   if (!rows->empty()) return Status::Ok();
-  if (!pub.create_if_not_exists) {
-    return Status::Fatal("publication \"" + pub.name + "\" does not exist on " + db.display +
-                         ". Create it (CREATE PUBLICATION " + QuoteIdentifier(pub.name) +
-                         " FOR ALL TABLES;) or set publication.create_if_not_exists: true");
-  }
   std::string sql = "CREATE PUBLICATION " + QuoteIdentifier(pub.name);
   if (pub.tables.empty()) {
     sql += " FOR ALL TABLES";
@@ -34,6 +29,11 @@ Status EnsurePublication(PgConnection& conn, const config::DatabaseConfig& db) {
       if (i > 0) sql += ", ";
       sql += QualifiedTable(pub.tables[i]);
     }
+  }
+  if (!pub.create_if_not_exists) {
+    return Status::Fatal("publication \"" + pub.name + "\" does not exist on " + db.display +
+                         " and publication.create_if_not_exists is false. Create it (" + sql +
+                         ";) or set publication.create_if_not_exists: true");
   }
   Status st = conn.Exec(sql);
   if (!st.ok()) {
@@ -55,17 +55,23 @@ Result<SlotState> PrepareSlot(const config::DatabaseConfig& db,
   SLUICE_ASSIGN_OR_RETURN(auto wal, conn->Query("SHOW wal_level"));
   const std::string wal_level = wal.empty() ? "" : wal[0][0].value_or("");
   if (wal_level != "logical") {
-    return Status::Fatal("wal_level is \"" + wal_level + "\" on " + db.display +
-                         "; logical replication needs wal_level = logical. Run ALTER SYSTEM SET "
-                         "wal_level = logical; and restart Postgres");
+    return Status::Fatal(
+        "wal_level is \"" + wal_level + "\" on " + db.display +
+        "; Sluice reads changes by logical replication, which needs wal_level = logical. "
+        "Set it (ALTER SYSTEM SET wal_level = logical; as a superuser, or in "
+        "postgresql.conf) and restart Postgres; on a managed service, turn on "
+        "logical replication in its settings (e.g. rds.logical_replication = 1)");
   }
 
-  SLUICE_ASSIGN_OR_RETURN(auto role, conn->Query("SELECT rolsuper OR rolreplication FROM pg_roles "
-                                                 "WHERE rolname = current_user"));
+  SLUICE_ASSIGN_OR_RETURN(
+      auto role, conn->Query("SELECT rolsuper OR rolreplication, current_user FROM pg_roles "
+                             "WHERE rolname = current_user"));
   if (role.empty() || role[0][0].value_or("f") != "t") {
-    return Status::Fatal("the database user lacks the REPLICATION attribute on " + db.display +
-                         ". Grant it with: ALTER ROLE current_user WITH REPLICATION; (as a "
-                         "superuser)");
+    const std::string user = role.empty() ? "<user>" : QuoteIdentifier(role[0][1].value_or(""));
+    return Status::Fatal("the database user " + user +
+                         " lacks the REPLICATION attribute, which logical replication needs, on " +
+                         db.display + ". Grant it as a superuser: ALTER ROLE " + user +
+                         " WITH REPLICATION;");
   }
 
   // The publication first: a slot created before it would not see it.
@@ -84,7 +90,8 @@ Result<SlotState> PrepareSlot(const config::DatabaseConfig& db,
       if (!slot.create_if_not_exists) {
         return Status::Fatal("replication slot \"" + slot.name + "\" does not exist on " +
                              db.display +
-                             ". Create it (SELECT pg_create_logical_replication_slot('" +
+                             " and slot.create_if_not_exists is false. Create it (SELECT "
+                             "pg_create_logical_replication_slot('" +
                              slot.name + "', 'pgoutput');) or set slot.create_if_not_exists: true");
       }
       auto created = conn->Query(
@@ -117,9 +124,14 @@ Result<SlotState> PrepareSlot(const config::DatabaseConfig& db,
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         continue;
       }
-      return Status::Fatal("replication slot \"" + slot.name + "\" on " + db.display +
-                           " is in use by another process (pid " + r[4].value_or("?") +
-                           "). Stop the other consumer, or give this Sluice its own slot");
+      const std::string pid = r[4].value_or("?");
+      return Status::Fatal(
+          "replication slot \"" + slot.name + "\" on " + db.display +
+          " is in use by another process (pid " + pid + ") and was not released within " +
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(busy_wait).count()) +
+          " s. A slot serves one consumer at a time: stop the other consumer (SELECT "
+          "pg_terminate_backend(" +
+          pid + "); ends its session), or give this Sluice its own slot name");
     }
     state.confirmed_flush = ParseLsn(r[5].value_or("0/0")).value_or(0);
     return state;

@@ -8,9 +8,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
+#include <thread>
 
 namespace sluice::testing {
 namespace {
@@ -88,6 +91,7 @@ Result<std::unique_ptr<PgCluster>> PgCluster::Start(PgClusterOptions options) {
       c->RunAsOwner({c->options_.bin_dir + "/initdb", "-D", c->data_dir_, "-U", "postgres",
                      "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"},
                     nullptr));
+  SLUICE_RETURN_IF_ERROR(c->WriteHbaLines(c->options_.hba_lines));
   Status started;
   for (int attempt = 0; attempt < 5; ++attempt) {
     c->port_ = FreePort();
@@ -127,6 +131,41 @@ Status PgCluster::StartServer() {
   }
   running_ = true;
   return Status::Ok();
+}
+
+Status PgCluster::WriteHbaLines(const std::vector<std::string>& lines) const {
+  if (lines.empty()) return Status::Ok();
+  const std::string path = data_dir_ + "/pg_hba.conf";
+  std::stringstream current;
+  {
+    std::ifstream in(path);
+    if (!in) return Status::Fatal("cannot read " + path);
+    current << in.rdbuf();
+  }
+  // Rewritten in place, so the file keeps its owner (postgres) when we are root.
+  std::ofstream out(path, std::ios::trunc);
+  for (const std::string& line : lines) out << line << "\n";
+  out << current.str();
+  out.close();
+  if (!out) return Status::Fatal("cannot write " + path);
+  return Status::Ok();
+}
+
+Status PgCluster::PrependHbaLines(const std::vector<std::string>& lines) {
+  SLUICE_ASSIGN_OR_RETURN(auto loaded_before, QueryValue("SELECT pg_conf_load_time()"));
+  SLUICE_RETURN_IF_ERROR(WriteHbaLines(lines));
+  SLUICE_RETURN_IF_ERROR(
+      RunAsOwner({options_.bin_dir + "/pg_ctl", "-D", data_dir_, "reload"}, nullptr));
+  // The postmaster rereads the files when it handles SIGHUP, and sets the
+  // load time in the same step, before it forks another backend. So once a
+  // new connection sees a new load time, it was authenticated by the new file.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
+    SLUICE_ASSIGN_OR_RETURN(auto loaded, QueryValue("SELECT pg_conf_load_time()"));
+    if (loaded != loaded_before) return Status::Ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return Status::Fatal("postgres did not reload pg_hba.conf within 30 s");
 }
 
 Status PgCluster::Stop() {

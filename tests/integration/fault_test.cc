@@ -54,6 +54,9 @@ class Writer {
       if (PQresultStatus(r) != PGRES_COMMAND_OK) error_ = PQresultErrorMessage(r);
       PQclear(r);
       ++commits_;
+      // Paced at about 300 commits/s: load, not a flood that a Debug build
+      // of the sink path would need minutes to drain.
+      std::this_thread::sleep_for(std::chrono::microseconds(3300));
     }
   }
   PGconn* conn_;
@@ -139,7 +142,7 @@ class FaultTest : public ::testing::Test {
           }
           return true;
         },
-        180s);
+        300s);
     auto rows = FirstArrivals(collector_.Messages(), &duplicates);
     EXPECT_TRUE(complete) << "not every committed change arrived";
     for (const auto& [id, v] : expected) {

@@ -45,10 +45,9 @@ TEST(LargeTransactionTest, MillionRowTransactionArrivesWithBoundedMemory) {
   SinkSpec s;
   s.url = receiver.url() + "/hooks";
   s.extra = "    batch_size: 1000\n    batch_timeout_ms: 20\n    max_queue_bytes: 16777216\n";
-  const std::string config = WriteFile(
-      dir, "sluice.yaml",
-      ConfigYaml(dir + "/data", SharedCluster().Url(db), db, {s},
-                 "    stream_buffer_bytes: 33554432\n"));
+  const std::string config = WriteFile(dir, "sluice.yaml",
+                                       ConfigYaml(dir + "/data", SharedCluster().Url(db), db, {s},
+                                                  "    stream_buffer_bytes: 33554432\n"));
   SluiceProcess sluice(config, dir + "/sluice.log");
   ASSERT_TRUE(sluice.Start().ok());
   // Sluice has created its slot once its log says it is running.
@@ -63,7 +62,8 @@ TEST(LargeTransactionTest, MillionRowTransactionArrivesWithBoundedMemory) {
       60s));
   ASSERT_TRUE(SharedCluster()
                   .Exec("INSERT INTO big SELECT g, repeat(md5(g::text), 3) FROM "
-                        "generate_series(1, " + std::to_string(kRows) + ") g",
+                        "generate_series(1, " +
+                            std::to_string(kRows) + ") g",
                         db)
                   .ok());
   ASSERT_TRUE(Eventually([&] { return received.load() >= kRows; }, 900s))
