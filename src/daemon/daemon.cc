@@ -39,8 +39,8 @@ config::LoadOptions DefaultLoadOptions() {
     auto refuse = [&](const std::string& key, const std::string& what) {
       errors.push_back({sink.destination.file, sink.destination.line, sink.destination.column,
                         base + "." + key,
-                        what + " are not available in this version of Sluice yet; remove `" +
-                            key + "` from sink \"" + sink.name + "\""});
+                        what + " are not available in this version of Sluice yet; remove `" + key +
+                            "` from sink \"" + sink.name + "\""});
     };
     if (!sink.filter.empty()) refuse("filter", "SQL filters");
     if (!sink.transform.empty()) refuse("transform", "transforms");
