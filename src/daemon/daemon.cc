@@ -94,7 +94,9 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config) {
   std::error_code ec;
   std::filesystem::create_directories(cfg.data_dir, ec);
   if (ec) {
-    return Status::Fatal("cannot create data_dir " + cfg.data_dir + ": " + ec.message());
+    return Status::Fatal("cannot create data_dir " + cfg.data_dir + ": " + ec.message() +
+                         ". Point data_dir (or SLUICE_DATA_DIR) at a directory Sluice can create "
+                         "and write");
   }
   SLUICE_ASSIGN_OR_RETURN(impl.store, state::SqliteStateStore::Open(cfg.data_dir + "/state.db"));
   impl.http = std::make_unique<CurlHttpClient>();

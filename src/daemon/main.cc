@@ -42,6 +42,8 @@ int Run(const std::string& path) {
   auto result = sluice::config::LoadConfigFile(path, DefaultLoadOptions());
   if (!result.config) {
     std::fprintf(stderr, "%s", sluice::config::FormatErrors(result.errors).c_str());
+    std::fprintf(stderr, "%s: %zu error%s; nothing was started\n", path.c_str(),
+                 result.errors.size(), result.errors.size() == 1 ? "" : "s");
     return 2;
   }
   ApplyLogSettings(*result.config);

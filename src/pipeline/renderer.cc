@@ -106,7 +106,8 @@ std::string FormatCommitTimestamp(int64_t unix_us) {
 
 std::vector<std::string_view> RecordKeyValues(const Change& change) {
   std::vector<std::string_view> out;
-  if (!change.relation) return out;
+  // A truncate is about a table, not a row: it has no key.
+  if (!change.relation || change.action == Action::kTruncate) return out;
   const bool use_new = change.action != Action::kDelete;
   for (size_t idx : change.relation->key_columns) {
     const ColumnValue* v = nullptr;

@@ -9,7 +9,7 @@ namespace sluice::pipeline {
 namespace {
 
 bool ActionAllowed(const config::SinkConfig& sink, Action action) {
-  config::ActionKind kind;
+  config::ActionKind kind = config::ActionKind::kInsert;
   switch (action) {
     case Action::kInsert:
     case Action::kRead:

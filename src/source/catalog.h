@@ -17,7 +17,8 @@ class Catalog {
   virtual ~Catalog() = default;
   // The JSON mapping for `type_oid`; text for anything it cannot resolve.
   virtual Result<values::TypeRef> ResolveType(uint32_t type_oid) = 0;
-  // Primary key column names in key order; empty when the table has none
+  // Primary key column names in key order (without a primary key, those of
+  // the replica identity index); empty when the table has neither
   // (or no longer exists).
   virtual Result<std::vector<std::string>> PrimaryKey(uint32_t relation_oid) = 0;
 };

@@ -50,18 +50,23 @@ Result<values::TypeRef> PgCatalog::Resolve(uint32_t type_oid, int depth) {
 
 Result<std::vector<std::string>> PgCatalog::PrimaryKey(uint32_t relation_oid) {
   SLUICE_RETURN_IF_ERROR(Ensure());
+  // The primary key; without one, the replica identity index. Key order.
   auto rows = conn_->Query(
-      "SELECT a.attname FROM pg_index i "
+      "SELECT i.indexrelid, a.attname FROM pg_index i "
       "JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true "
       "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
-      "WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord",
+      "WHERE i.indrelid = $1 AND (i.indisprimary OR i.indisreplident) "
+      "ORDER BY i.indisprimary DESC, i.indexrelid, k.ord",
       {std::to_string(relation_oid)});
   if (!rows.ok()) {
     if (rows.status().IsRetryable()) conn_.reset();
     return rows.status();
   }
   std::vector<std::string> names;
-  for (const Row& row : *rows) names.push_back(row[0].value_or(""));
+  for (const Row& row : *rows) {
+    if (row[0] != rows->front()[0]) break;
+    names.push_back(row[1].value_or(""));
+  }
   return names;
 }
 

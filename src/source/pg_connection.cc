@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <string_view>
+
 namespace sluice::source {
 namespace {
 
@@ -19,18 +21,26 @@ std::string Trim(std::string s) {
 // the server running...?"); one line reads better in a log and a terminal.
 // Ends the text as a sentence so that the advice that follows reads well.
 std::string OneSentence(const std::string& message) {
+  auto ends_sentence = [](const std::string& s) {
+    return !s.empty() && std::string_view(".?!:;,").find(s.back()) != std::string_view::npos;
+  };
   std::string out;
   bool space = false;
+  bool line_break = false;
   for (char c : message) {
     if (c == '\n' || c == '\t' || c == '\r' || c == ' ') {
       space = !out.empty();
+      line_break = line_break || c == '\n';
       continue;
     }
+    // A line of its own is a sentence of its own.
+    if (line_break && space && !ends_sentence(out)) out.push_back('.');
     if (space) out.push_back(' ');
     space = false;
+    line_break = false;
     out.push_back(c);
   }
-  if (!out.empty() && out.back() != '.' && out.back() != '?' && out.back() != '!') out += '.';
+  if (!out.empty() && !ends_sentence(out)) out += '.';
   return out;
 }
 
@@ -123,10 +133,12 @@ Result<std::vector<Row>> PgConnection::Query(const std::string& sql,
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
     std::string message = Trim(PQresultErrorMessage(res));
     if (message.empty()) message = Trim(PQerrorMessage(conn_));
-    const char* sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    // Copied: the field points into `res`.
+    const char* sqlstate_field = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const std::string sqlstate = sqlstate_field != nullptr ? sqlstate_field : "";
     const bool connection_lost = PQstatus(conn_) != CONNECTION_OK;
     PQclear(res);
-    if (connection_lost || (sqlstate && std::string(sqlstate).rfind("08", 0) == 0)) {
+    if (connection_lost || sqlstate.starts_with("08")) {
       return Status::Retryable("query on " + display_ + " failed: " + message);
     }
     return Status::Permanent("query on " + display_ + " failed: " + message);

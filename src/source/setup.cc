@@ -38,7 +38,10 @@ Status EnsurePublication(PgConnection& conn, const config::DatabaseConfig& db) {
   Status st = conn.Exec(sql);
   if (!st.ok()) {
     return Status::Fatal("cannot create publication \"" + pub.name + "\" on " + db.display + ": " +
-                         st.message());
+                         st.message() + ". Create it as a user that may (" + sql +
+                         ";), then start Sluice again: that needs the CREATE privilege on the "
+                         "database and, FOR ALL TABLES, a superuser or, FOR TABLE, ownership of "
+                         "the tables");
   }
   log::Info("created publication", {{"database", db.name}, {"publication", pub.name}});
   return Status::Ok();
@@ -68,10 +71,10 @@ Result<SlotState> PrepareSlot(const config::DatabaseConfig& db,
                              "WHERE rolname = current_user"));
   if (role.empty() || role[0][0].value_or("f") != "t") {
     const std::string user = role.empty() ? "<user>" : QuoteIdentifier(role[0][1].value_or(""));
-    return Status::Fatal("the database user " + user +
-                         " lacks the REPLICATION attribute, which logical replication needs, on " +
-                         db.display + ". Grant it as a superuser: ALTER ROLE " + user +
-                         " WITH REPLICATION;");
+    return Status::Fatal(
+        "the database user lacks the REPLICATION attribute on " + db.display +
+        ", and logical replication needs it. Grant it as a superuser: ALTER ROLE " + user +
+        " WITH REPLICATION;");
   }
 
   // The publication first: a slot created before it would not see it.

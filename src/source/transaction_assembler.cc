@@ -288,8 +288,11 @@ void TransactionAssembler::HandleLogicalMessage(const pgoutput::LogicalMessage& 
   if (clear) {
     annotations_.clear();
   } else if (set) {
-    if (nlohmann::json::accept(message.content.begin(), message.content.end())) {
-      annotations_.assign(message.content);
+    auto parsed = nlohmann::json::parse(message.content.begin(), message.content.end(), nullptr,
+                                        /*allow_exceptions=*/false);
+    if (!parsed.is_discarded()) {
+      // Compact: messages are one line each in line-oriented sinks.
+      annotations_ = parsed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else {
       log::Warn("transaction annotations are not valid JSON; ignored",
                 {{"commit_lsn", FormatLsn(txn_.commit_lsn)}});

@@ -91,7 +91,6 @@ Result<std::unique_ptr<PgCluster>> PgCluster::Start(PgClusterOptions options) {
       c->RunAsOwner({c->options_.bin_dir + "/initdb", "-D", c->data_dir_, "-U", "postgres",
                      "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"},
                     nullptr));
-  SLUICE_RETURN_IF_ERROR(c->WriteHbaLines(c->options_.hba_lines));
   Status started;
   for (int attempt = 0; attempt < 5; ++attempt) {
     c->port_ = FreePort();
@@ -134,7 +133,6 @@ Status PgCluster::StartServer() {
 }
 
 Status PgCluster::WriteHbaLines(const std::vector<std::string>& lines) const {
-  if (lines.empty()) return Status::Ok();
   const std::string path = data_dir_ + "/pg_hba.conf";
   std::stringstream current;
   {

@@ -22,10 +22,6 @@ struct PgClusterOptions {
   std::string wal_level = "logical";
   // Directory of the server binaries.
   std::string bin_dir = "/usr/lib/postgresql/15/bin";
-  // pg_hba.conf lines put before initdb's rules (which trust every local
-  // connection), e.g. "host all app 127.0.0.1/32 scram-sha-256". The first
-  // matching line wins, so these decide for the users and addresses they name.
-  std::vector<std::string> hba_lines;
 };
 
 class PgCluster {
@@ -53,8 +49,11 @@ class PgCluster {
   Result<std::vector<std::vector<std::string>>> Query(const std::string& sql,
                                                       const std::string& dbname = "postgres") const;
 
-  // Puts `lines` before the current pg_hba.conf rules and reloads the
-  // server; returns once new connections are authenticated by the new file.
+  // Puts `lines` before the current pg_hba.conf rules (initdb's trust every
+  // local connection) and reloads the server; returns once new connections
+  // are authenticated by the new file. The first matching line wins, so
+  // e.g. "host all app 127.0.0.1/32 scram-sha-256" makes `app` need its
+  // password while every other user is still trusted.
   Status PrependHbaLines(const std::vector<std::string>& lines);
 
   // pg_ctl stop -m fast / start on the same port and data.

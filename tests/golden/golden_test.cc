@@ -205,15 +205,21 @@ uint64_t ParseLsn(const std::string& text) {
          std::stoull(text.substr(slash + 1), nullptr, 16);
 }
 
-// The messages of every request the receiver accepted: a body is one message
-// or a batch {"data": [...]}.
+// The messages of every request the receiver got. The sink is a batched
+// webhook with batch_size 1, so every body must be {"data": [one message]}.
 std::vector<ordered_json> ReceivedMessages(const testing::HttpReceiver& receiver) {
   std::vector<ordered_json> messages;
   for (const auto& request : receiver.Requests()) {
     ordered_json body = ordered_json::parse(request.body, nullptr, false);
     if (body.is_object() && body.size() == 1 && body.contains("data") && body["data"].is_array()) {
+      EXPECT_EQ(body["data"].size(), 1u) << "batch_size is 1: " << request.body;
+      // Messages are newline-free so that file and stdout sinks can write
+      // one per line.
+      EXPECT_EQ(request.body.find('\n'), std::string::npos)
+          << "raw newline in a message: " << request.body;
       for (auto& m : body["data"]) messages.push_back(std::move(m));
     } else {
+      ADD_FAILURE() << "a batched webhook body is not {\"data\": [...]}: " << request.body;
       messages.push_back(std::move(body));
     }
   }

@@ -279,10 +279,10 @@ TEST_F(StartupErrorsTest, MissingSlotWithoutCreateSaysHowToCreateIt) {
 
 TEST_F(StartupErrorsTest, SlotHeldByAnotherConsumerFailsAfterTheGracePeriod) {
   CreateDatabase(db_);
-  Sql("CREATE TABLE t (id int PRIMARY KEY); CREATE PUBLICATION " + Publication() +
-          " FOR ALL TABLES; SELECT pg_create_logical_replication_slot('" + Slot() +
-          "', 'pgoutput');",
-      db_);
+  ASSERT_NO_FATAL_FAILURE(Sql("CREATE PUBLICATION " + Publication() + " FOR ALL TABLES", db_));
+  // Its own statement: a transaction that has written cannot create a slot.
+  ASSERT_NO_FATAL_FAILURE(
+      Sql("SELECT pg_create_logical_replication_slot('" + Slot() + "', 'pgoutput')", db_));
   RecvLogical consumer;
   ASSERT_TRUE(
       consumer.Start(Cluster().ConnInfo(db_), Slot(), Publication(), dir_ + "/recvlogical.log")
@@ -311,20 +311,21 @@ TEST_F(StartupErrorsTest, SlotHeldByAnotherConsumerFailsAfterTheGracePeriod) {
 TEST_F(StartupErrorsTest, UserWithoutReplicationIsToldToAlterRole) {
   CreateDatabase(db_);
   const std::string user = "norepl_" + std::to_string(::getpid());
-  Sql("CREATE ROLE " + user + " LOGIN", "postgres");
+  ASSERT_NO_FATAL_FAILURE(Sql("CREATE ROLE " + user + " LOGIN", "postgres"));
   const std::string error =
       RunExpectingStartError(WriteConfig(Cluster().Url(db_, user), true, true));
   EXPECT_THAT(error, HasSubstr("lacks the REPLICATION attribute"));
   EXPECT_THAT(error, HasSubstr("ALTER ROLE \"" + user + "\" WITH REPLICATION;"));
   EXPECT_FALSE(SlotExists());
-  Sql("DROP ROLE " + user, "postgres");
+  ASSERT_NO_FATAL_FAILURE(Sql("DROP ROLE " + user, "postgres"));
 }
 
 TEST_F(StartupErrorsTest, WrongPasswordSaysTheLoginFailedAndToCheckThePassword) {
   CreateDatabase(db_);
   const std::string user = "pwuser";
   ASSERT_TRUE(Cluster().PrependHbaLines({"host all " + user + " 127.0.0.1/32 scram-sha-256"}).ok());
-  Sql("CREATE ROLE " + user + " LOGIN REPLICATION PASSWORD 'right-password'", "postgres");
+  ASSERT_NO_FATAL_FAILURE(
+      Sql("CREATE ROLE " + user + " LOGIN REPLICATION PASSWORD 'right-password'", "postgres"));
 
   const std::string error =
       RunExpectingStartError(WriteConfig(Cluster().Url(db_, user, "wrong-password"), true, true));
@@ -335,10 +336,24 @@ TEST_F(StartupErrorsTest, WrongPasswordSaysTheLoginFailedAndToCheckThePassword) 
   EXPECT_THAT(last_output_, Not(HasSubstr("wrong-password"))) << "the password leaked";
 
   // The control: with the right password the login passes, and the start
-  // fails later, at the missing slot.
+  // fails later, at the missing publication.
   const std::string later =
-      RunExpectingStartError(WriteConfig(Cluster().Url(db_, user, "right-password"), false, true));
-  EXPECT_THAT(later, HasSubstr("replication slot \"" + Slot() + "\" does not exist"));
+      RunExpectingStartError(WriteConfig(Cluster().Url(db_, user, "right-password"), true, false));
+  EXPECT_THAT(later, HasSubstr("publication \"" + Publication() + "\" does not exist"));
+}
+
+TEST_F(StartupErrorsTest, PublicationThatTheUserMayNotCreateSaysWhoMay) {
+  CreateDatabase(db_);
+  const std::string user = "repl_" + std::to_string(::getpid());
+  ASSERT_NO_FATAL_FAILURE(Sql("CREATE ROLE " + user + " LOGIN REPLICATION", "postgres"));
+  const std::string error =
+      RunExpectingStartError(WriteConfig(Cluster().Url(db_, user), true, true));
+  EXPECT_THAT(error, HasSubstr("cannot create publication \"" + Publication() + "\""));
+  EXPECT_THAT(error, HasSubstr("permission denied for database " + db_));
+  EXPECT_THAT(error, HasSubstr("needs the CREATE privilege on the database"));
+  EXPECT_THAT(error, HasSubstr("CREATE PUBLICATION \"" + Publication() + "\" FOR ALL TABLES;"));
+  EXPECT_FALSE(SlotExists());
+  ASSERT_NO_FATAL_FAILURE(Sql("DROP ROLE " + user, "postgres"));
 }
 
 TEST_F(StartupErrorsTest, UnreachableHostSaysCheckHostAndPort) {

@@ -2,7 +2,9 @@
 -- sluice:transaction_annotations.set annotates the changes after it in the
 -- same transaction, .clear clears, a later .set replaces. The sequin: prefix
 -- is accepted too. Invalid JSON is ignored, non-transactional messages do not
--- annotate, and annotations never carry over to the next transaction.
+-- annotate, and annotations never carry over to the next transaction. JSON
+-- written over several lines arrives as the same JSON (and, like every
+-- message, without a raw newline).
 CREATE TABLE notes (id int PRIMARY KEY, body text);
 
 -- workload
@@ -30,8 +32,12 @@ SELECT pg_logical_emit_message(true, 'sluice:transaction_annotations.set', '{not
 INSERT INTO notes VALUES (8, 'invalid annotation');
 COMMIT;
 BEGIN;
+SELECT pg_logical_emit_message(true, 'sluice:transaction_annotations.set', E'{\n  "user": "ada",\n  "note": "line 1\\nline 2"\n}');
+INSERT INTO notes VALUES (9, 'multi-line annotation');
+COMMIT;
+BEGIN;
 SELECT pg_logical_emit_message(false, 'sluice:transaction_annotations.set', '{"transactional": false}');
-INSERT INTO notes VALUES (9, 'non-transactional message');
+INSERT INTO notes VALUES (10, 'non-transactional message');
 SELECT pg_logical_emit_message(true, 'other:prefix', '{"other": true}');
-INSERT INTO notes VALUES (10, 'other prefix');
+INSERT INTO notes VALUES (11, 'other prefix');
 COMMIT;

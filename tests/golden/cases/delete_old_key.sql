@@ -1,7 +1,8 @@
 -- delete: the record is the old row as Postgres logs it. DEFAULT: the primary
 -- key columns, the others null. FULL: the whole old row. USING INDEX: the
--- columns of that unique index, the others null; record_pks come from the
--- replica identity when there is no primary key.
+-- columns of that unique index, the others null. Without a primary key,
+-- record_pks come from the replica identity index, in its key order
+-- (region, code), like a primary key's.
 CREATE TABLE d_default (id int PRIMARY KEY, name text, qty int);
 CREATE TABLE d_full (id int PRIMARY KEY, name text, qty int);
 ALTER TABLE d_full REPLICA IDENTITY FULL;

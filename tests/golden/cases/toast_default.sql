@@ -6,7 +6,7 @@
 CREATE TABLE docs (id int PRIMARY KEY, title text, body text, note text);
 
 -- workload
-INSERT INTO docs SELECT 1, 'first', string_agg(md5(g::text), ''), 'n' FROM generate_series(1, 4000) g;
+INSERT INTO docs SELECT 1, 'first', string_agg(md5(g::text), '' ORDER BY g), 'n' FROM generate_series(1, 4000) g;
 UPDATE docs SET title = 'renamed' WHERE id = 1;
 UPDATE docs SET title = 'both', body = body || 'tail' WHERE id = 1;
 UPDATE docs SET note = NULL WHERE id = 1;
