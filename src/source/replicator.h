@@ -74,6 +74,7 @@ class Replicator {
   Lsn start_lsn_;
   Lsn last_flushed_sent_ = 0;
   std::chrono::steady_clock::time_point next_status_;
+  std::chrono::steady_clock::time_point next_checkpoint_;
   std::chrono::steady_clock::time_point next_progress_log_;
   std::mt19937_64 rng_;
   ReplicatorStats stats_;

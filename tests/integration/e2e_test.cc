@@ -138,6 +138,30 @@ TEST_F(EndToEndTest, EveryChangeArrivesOnceInCommitOrderWithItsValues) {
   EXPECT_EQ(ms[9]["metadata"]["truncated_tables"][0]["table_name"], "items");
 }
 
+TEST_F(EndToEndTest, AlterTableMidStreamChangesTheColumns) {
+  StartSluice();
+  Sql("INSERT INTO items(id, name, qty) VALUES (1, 'a', 1)");
+  Sql("ALTER TABLE items ADD COLUMN color text DEFAULT 'red'");
+  Sql("INSERT INTO items(id, name, color) VALUES (2, 'b', 'blue')");
+  Sql("ALTER TABLE items DROP COLUMN qty");
+  Sql("UPDATE items SET name = 'c' WHERE id = 1");
+  // Schema change inside one transaction, between two changes.
+  Sql("BEGIN; INSERT INTO items(id) VALUES (3); ALTER TABLE items ADD COLUMN size int; "
+      "INSERT INTO items(id, size) VALUES (4, 44); COMMIT");
+  ASSERT_TRUE(collector_.WaitForCount(5, 30s));
+  auto ms = InCommitOrder(collector_.Messages());
+  ASSERT_EQ(ms.size(), 5u);
+  EXPECT_TRUE(ms[0]["record"].contains("qty"));
+  EXPECT_FALSE(ms[0]["record"].contains("color"));
+  EXPECT_EQ(ms[1]["record"]["color"], "blue");
+  EXPECT_EQ(ms[1]["record"]["qty"], nullptr);
+  EXPECT_FALSE(ms[2]["record"].contains("qty"));
+  EXPECT_EQ(ms[2]["record"]["color"], "red");
+  EXPECT_EQ(ms[2]["record"]["name"], "c");
+  EXPECT_FALSE(ms[3]["record"].contains("size"));
+  EXPECT_EQ(ms[4]["record"]["size"], 44);
+}
+
 TEST_F(EndToEndTest, ActionsAndTablesScopeWhatASinkReceives) {
   Sql("CREATE TABLE other (id int PRIMARY KEY)");
   StartSluice("    tables: [public.items]\n    actions: [insert, delete]\n");
