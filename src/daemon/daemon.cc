@@ -8,7 +8,11 @@
 #include <filesystem>
 #include <thread>
 
+#include "api/http_server.h"
+#include "api/json_error.h"
+#include "api/stream_routes.h"
 #include "common/log.h"
+#include "metrics/registry.h"
 #include "pipeline/ack_tracker.h"
 #include "pipeline/checkpointer.h"
 #include "pipeline/renderer.h"
@@ -16,6 +20,7 @@
 #include "pipeline/sink_queue.h"
 #include "pipeline/sink_runner.h"
 #include "sinks/common/curl_http_client.h"
+#include "sinks/http_pull/stream_registry.h"
 #include "sinks/registry.h"
 #include "source/pg_catalog.h"
 #include "source/replicator.h"
@@ -54,6 +59,7 @@ config::LoadOptions DefaultLoadOptions() {
 
 struct SinkSlot {
   const config::SinkConfig* config = nullptr;
+  metrics::Histogram* latency = nullptr;  // set once the API is wired
   std::unique_ptr<Sink> sink;
   std::unique_ptr<pipeline::SinkQueue> queue;
   std::shared_ptr<pipeline::SinkRunner> runner;
@@ -76,6 +82,9 @@ struct Daemon::Impl {
   std::unique_ptr<state::SqliteStateStore> store;
   std::unique_ptr<CurlHttpClient> http;
   asio::io_context io;
+  metrics::Registry metrics;
+  StreamRegistry streams;
+  std::unique_ptr<api::HttpServer> server;
   std::unique_ptr<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::thread> loop_threads;
   std::vector<std::unique_ptr<DatabasePipeline>> pipelines;
@@ -114,17 +123,32 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config) {
       if (sc.database != db.name) continue;
       const SinkFactory* factory = FindSinkFactory(sc.destination_type);
       if (factory == nullptr) return Status::Fatal("unknown sink type " + sc.destination_type);
-      SinkContext context{&cfg, &sc, impl.http.get()};
+      SinkContext context{&cfg, &sc, impl.http.get(), impl.store.get(), &impl.io, &impl.streams};
       auto sink = factory->create(context);
       if (!sink.ok()) return sink.status().WithContext("sink " + sc.name);
       SinkSlot slot_entry;
       slot_entry.config = &sc;
       slot_entry.sink = std::move(sink).value();
       slot_entry.queue = std::make_unique<pipeline::SinkQueue>(sc.max_queue_bytes);
-      SLUICE_ASSIGN_OR_RETURN(auto checkpoint, impl.store->LoadSinkCheckpoint(sc.name));
-      acked.push_back(checkpoint.value_or(Position{}));
-      names.push_back(sc.name);
+      // Keyed by slot as well: positions of another slot (or another
+      // server) mean nothing here.
+      const std::string checkpoint_key = db.name + "/" + db.slot.name + "/" + sc.name;
+      SLUICE_ASSIGN_OR_RETURN(auto checkpoint, impl.store->LoadSinkCheckpoint(checkpoint_key));
+      acked.push_back(p->slot.created ? Position{} : checkpoint.value_or(Position{}));
+      names.push_back(checkpoint_key);
       p->sinks.push_back(std::move(slot_entry));
+    }
+    if (p->slot.created) {
+      auto previous = impl.store->LoadSlotCheckpoint(db.name + "/" + db.slot.name);
+      if (previous.ok() && previous->has_value()) {
+        log::Error(
+            "replication slot was created anew although Sluice streamed from a slot of "
+            "this name before: changes made while no slot existed were not captured",
+            {{"database", db.name},
+             {"slot", db.slot.name},
+             {"previous_confirmed_lsn", FormatLsn(**previous)},
+             {"new_slot_lsn", FormatLsn(p->slot.confirmed_flush)}});
+      }
     }
     p->acks = std::make_unique<pipeline::AckTracker>(p->slot.confirmed_flush, acked);
     p->checkpointer = std::make_unique<pipeline::Checkpointer>(
@@ -145,6 +169,10 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config) {
       ro.batch_timeout = s.config->batch_timeout;
       ro.max_retry_count = s.config->max_retry_count;
       ro.backoff = BackoffPolicy{s.config->retry_initial, s.config->retry_max, 2.0};
+      SinkSlot* slot_ptr = &s;
+      ro.observe_latency = [slot_ptr](double seconds) {
+        if (slot_ptr->latency) slot_ptr->latency->Observe(seconds);
+      };
       s.runner = std::make_shared<pipeline::SinkRunner>(impl.io, ro, *s.sink, *s.queue, *p->acks);
     }
     DatabasePipeline* raw = p.get();
@@ -169,7 +197,127 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config) {
                                  {"sinks", static_cast<unsigned long>(p->sinks.size())}});
     impl.pipelines.push_back(std::move(p));
   }
+  SLUICE_RETURN_IF_ERROR(d->StartApi());
   return d;
+}
+
+Status Daemon::StartApi() {
+  Impl& impl = *impl_;
+  api::HttpServerOptions options;
+  options.listen = config_.listen;
+  options.api_tokens = config_.api_tokens;
+  auto server = api::HttpServer::Create(impl.io, options, impl.metrics);
+  if (!server.ok()) return server.status();
+  impl.server = std::move(server).value();
+  SLUICE_RETURN_IF_ERROR(api::AddStreamRoutes(impl.server->router(), impl.streams));
+
+  std::vector<DatabasePipeline*> pipelines;
+  for (auto& p : impl.pipelines) pipelines.push_back(p.get());
+  impl.server->SetHealthCheck([pipelines] {
+    std::vector<std::string> reasons;
+    for (DatabasePipeline* p : pipelines) {
+      if (!p->replicator->stats().connected.load()) {
+        reasons.push_back("database " + p->db->name + ": replication not connected");
+      }
+      if (!p->checkpointer->healthy()) {
+        reasons.push_back("database " + p->db->name + ": cannot write checkpoints");
+      }
+    }
+    return reasons;
+  });
+  SLUICE_RETURN_IF_ERROR(
+      impl.server->router().AddSync("GET", "/api/sinks", [pipelines](const api::Request&) {
+        nlohmann::json data = nlohmann::json::array();
+        for (DatabasePipeline* p : pipelines) {
+          for (size_t i = 0; i < p->sinks.size(); ++i) {
+            const SinkSlot& s = p->sinks[i];
+            const auto& st = s.runner->stats();
+            data.push_back({{"name", s.config->name},
+                            {"database", p->db->name},
+                            {"type", s.config->destination_type},
+                            {"ingested", p->router->routed(i)},
+                            {"delivered", st.delivered.load()},
+                            {"failed_attempts", st.failed_attempts.load()},
+                            {"discarded", st.discarded.load()},
+                            {"queue_bytes", s.queue->bytes()},
+                            {"queue_messages", s.queue->size()},
+                            {"in_flight_batches", st.in_flight_batches.load()}});
+          }
+        }
+        return api::JsonResponse(200, {{"data", data}});
+      }));
+  SLUICE_RETURN_IF_ERROR(
+      impl.server->router().AddSync("GET", "/api/databases", [pipelines](const api::Request&) {
+        nlohmann::json data = nlohmann::json::array();
+        for (DatabasePipeline* p : pipelines) {
+          const auto& st = p->replicator->stats();
+          const Lsn confirmed = st.confirmed_lsn.load();
+          const Lsn server = st.server_wal_end.load();
+          data.push_back({{"name", p->db->name},
+                          {"slot", p->db->slot.name},
+                          {"publication", p->db->publication.name},
+                          {"connected", st.connected.load()},
+                          {"confirmed_lsn", FormatLsn(confirmed)},
+                          {"lag_bytes", server > confirmed ? server - confirmed : 0},
+                          {"reconnects", st.reconnects.load()}});
+        }
+        return api::JsonResponse(200, {{"data", data}});
+      }));
+
+  auto& ingested = impl.metrics.AddCounter("sluice_messages_ingested_total",
+                                           "Messages routed to a sink's queue");
+  auto& delivered = impl.metrics.AddCounter("sluice_messages_delivered_total",
+                                            "Messages acknowledged by the sink");
+  auto& failed = impl.metrics.AddCounter("sluice_sink_write_failures_total",
+                                         "Failed write attempts (each is retried)");
+  auto& retried =
+      impl.metrics.AddCounter("sluice_sink_write_retries_total", "Write attempts after the first");
+  auto& discarded = impl.metrics.AddCounter("sluice_messages_discarded_total",
+                                            "Messages dropped after max_retry_count attempts");
+  auto& queue_bytes =
+      impl.metrics.AddGauge("sluice_sink_queue_bytes", "Bytes queued or in flight per sink");
+  auto& in_flight =
+      impl.metrics.AddGauge("sluice_sink_in_flight_batches", "Batches being written or retried");
+  auto& latency =
+      impl.metrics.AddHistogram("sluice_commit_to_delivery_seconds",
+                                "From commit in Postgres to acknowledgement by the sink");
+  auto& connected = impl.metrics.AddGauge("sluice_replication_connected",
+                                          "1 while the replication connection streams");
+  auto& lag = impl.metrics.AddGauge("sluice_slot_lag_bytes",
+                                    "Server WAL position minus the confirmed position");
+  auto& depth = impl.metrics.AddGauge("sluice_stream_depth", "Messages held by a pull queue");
+  auto& outstanding = impl.metrics.AddGauge("sluice_stream_outstanding",
+                                            "Pull-queue messages handed out, not yet acknowledged");
+  for (DatabasePipeline* p : pipelines) {
+    const metrics::Labels db_labels{{"database", p->db->name}};
+    connected.AddCallback(db_labels, [p] { return p->replicator->stats().connected ? 1.0 : 0.0; });
+    lag.AddCallback(db_labels, [p] {
+      const Lsn c = p->replicator->stats().confirmed_lsn.load();
+      const Lsn w = p->replicator->stats().server_wal_end.load();
+      return w > c ? static_cast<double>(w - c) : 0.0;
+    });
+    for (size_t i = 0; i < p->sinks.size(); ++i) {
+      SinkSlot* s = &p->sinks[i];
+      const metrics::Labels labels{{"sink", s->config->name}};
+      const auto* st = &s->runner->stats();
+      ingested.AddCallback(labels, [p, i] { return static_cast<double>(p->router->routed(i)); });
+      delivered.AddCallback(labels, [st] { return static_cast<double>(st->delivered.load()); });
+      failed.AddCallback(labels, [st] { return static_cast<double>(st->failed_attempts.load()); });
+      retried.AddCallback(labels, [st] { return static_cast<double>(st->retried.load()); });
+      discarded.AddCallback(labels, [st] { return static_cast<double>(st->discarded.load()); });
+      queue_bytes.AddCallback(labels, [s] { return static_cast<double>(s->queue->bytes()); });
+      in_flight.AddCallback(labels,
+                            [st] { return static_cast<double>(st->in_flight_batches.load()); });
+      s->latency = &latency.Add(labels);
+    }
+  }
+  for (const auto& [name, queue] : impl.streams.all()) {
+    PullQueue* q = queue.get();
+    depth.AddCallback({{"stream", name}}, [q] { return static_cast<double>(q->depth()); });
+    outstanding.AddCallback({{"stream", name}},
+                            [q] { return static_cast<double>(q->outstanding()); });
+  }
+  return Status::Ok();
 }
 
 Daemon::~Daemon() = default;
@@ -201,13 +349,19 @@ int Daemon::Run() {
       raw->replicator->Run();
     });
   }
-  log::Info("sluice running", {{"pipelines", static_cast<unsigned long>(impl.pipelines.size())}});
+  impl.server->Start();
+  log::Info("sluice running", {{"pipelines", static_cast<unsigned long>(impl.pipelines.size())},
+                               {"listen", impl.server->local_address()},
+                               {"streams", static_cast<unsigned long>(impl.streams.all().size())}});
 
   {
     std::unique_lock lock(impl.mu);
     impl.cv.wait(lock, [&] { return impl.stop_requested; });
   }
   log::Info("shutting down");
+  // Long polls end first (with an empty answer), then the server.
+  for (const auto& [name, queue] : impl.streams.all()) queue->Shutdown();
+  impl.server->Stop(std::chrono::seconds(2));
 
   // 1. Stop reading: the reader sends a last status update and returns.
   for (auto& p : impl.pipelines) {

@@ -34,6 +34,9 @@ class Daemon {
  private:
   struct DatabasePipeline;
   Daemon() = default;
+  // The HTTP server: pull-queue API, /api/sinks, /api/databases, /health,
+  // /metrics. Bound at creation so a busy port is a start-up error.
+  Status StartApi();
 
   config::Config config_;
   struct Impl;

@@ -55,6 +55,7 @@ int RunDemo(int seconds) {
   const std::string yaml = "data_dir: " + data_dir +
                            "\n"
                            "log_format: text\n"
+                           "server: {listen: \"127.0.0.1:0\"}\n"
                            "databases:\n"
                            "  - name: demo\n"
                            "    url: " +

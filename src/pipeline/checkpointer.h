@@ -4,6 +4,7 @@
 // thread before each standby status update.
 #pragma once
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ class Checkpointer {
   // The LSN that may be confirmed now. If the store cannot be written, the
   // last durable LSN (so nothing unrecorded is ever confirmed).
   Lsn Checkpoint();
+  // False while the last attempt to write a checkpoint failed.
+  bool healthy() const { return !warned_.load(); }
 
  private:
   AckTracker& acks_;
@@ -29,7 +32,7 @@ class Checkpointer {
   std::vector<std::string> sink_names_;
   Lsn durable_lsn_;
   std::vector<Position> durable_positions_;
-  bool warned_ = false;
+  std::atomic<bool> warned_{false};
 };
 
 }  // namespace sluice::pipeline

@@ -96,7 +96,7 @@ std::string FormatCommitTimestamp(int64_t unix_us) {
   }
   time_t t = static_cast<time_t>(secs);
   struct tm tm;
-  gmtime_r(&t, &tm);
+  if (gmtime_r(&t, &tm) == nullptr) return "invalid";
   char buf[96];
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,

@@ -60,7 +60,8 @@ Router::Router(std::vector<RoutedSink> sinks, AckTracker& acks, std::function<vo
       acks_(acks),
       while_blocked_(std::move(while_blocked)),
       stopping_(stopping),
-      group_columns_(sinks_.size()) {}
+      group_columns_(sinks_.size()),
+      per_sink_(new std::atomic<uint64_t>[sinks_.size()]()) {}
 
 void Router::OnBegin(const source::TransactionInfo& txn) { acks_.BeginTransaction(txn.commit_lsn); }
 
@@ -112,6 +113,9 @@ std::string Router::GroupKey(size_t sink, const source::Change& change) {
 }
 
 Status Router::OnChange(const source::Change& change) {
+  // A long run of changes (a big transaction replayed from the spill buffer)
+  // never waits on the socket; keep the status updates flowing anyway.
+  if ((++changes_seen_ & 1023) == 0 && while_blocked_) while_blocked_();
   const source::RelationInfo& rel = change.relation ? *change.relation : *change.truncated.front();
   bool rendered = false;
   for (size_t s = 0; s < sinks_.size(); ++s) {
@@ -141,6 +145,7 @@ Status Router::OnChange(const source::Change& change) {
       if (while_blocked_) while_blocked_();
     }
     routed_.fetch_add(1, std::memory_order_relaxed);
+    per_sink_[s].fetch_add(1, std::memory_order_relaxed);
   }
   return Status::Ok();
 }

@@ -32,7 +32,8 @@ bool SinkWants(const config::SinkConfig& sink, const std::string& schema, const 
 class Router : public source::ChangeHandler {
  public:
   // `while_blocked` runs (on the reader thread) every ~100 ms while a queue is
-  // full: it sends status updates so the server keeps the connection.
+  // full, and every 1024 changes: it sends status updates when due, so the
+  // server keeps the connection.
   // `stopping` makes a blocked OnChange give up with a retryable error.
   Router(std::vector<RoutedSink> sinks, AckTracker& acks, std::function<void()> while_blocked,
          const std::atomic<bool>& stopping);
@@ -43,6 +44,8 @@ class Router : public source::ChangeHandler {
   void OnIdle(Lsn wal_end) override;
 
   uint64_t routed() const { return routed_.load(std::memory_order_relaxed); }
+  // Messages queued for sink `index` since start.
+  uint64_t routed(size_t index) const { return per_sink_[index].load(std::memory_order_relaxed); }
 
  private:
   struct GroupColumns {
@@ -58,7 +61,9 @@ class Router : public source::ChangeHandler {
   const std::atomic<bool>& stopping_;
   std::vector<std::unordered_map<uint32_t, GroupColumns>> group_columns_;
   std::string prefix_;
+  uint64_t changes_seen_ = 0;
   std::atomic<uint64_t> routed_{0};
+  std::unique_ptr<std::atomic<uint64_t>[]> per_sink_;
 };
 
 }  // namespace sluice::pipeline

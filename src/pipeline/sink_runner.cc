@@ -37,6 +37,7 @@ void SinkRunner::Stop() {
   asio::post(strand_, [self = shared_from_this()] {
     self->stopped_ = true;
     self->batch_timer_.cancel();
+    for (auto* timer : self->retry_timers_) timer->cancel();
   });
 }
 
@@ -90,6 +91,14 @@ void SinkRunner::OnWriteDone(std::shared_ptr<InFlight> flight, Status status) {
                 {{"sink", options_.name}, {"attempts", flight->attempts}});
     }
     stats_.delivered.fetch_add(flight->taken.messages.size(), std::memory_order_relaxed);
+    if (options_.observe_latency) {
+      const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::system_clock::now().time_since_epoch())
+                                 .count();
+      for (const Message* m : flight->batch.messages) {
+        if (m->commit_time_us > 0) options_.observe_latency((now_us - m->commit_time_us) / 1e6);
+      }
+    }
     Finish(std::move(flight));
     return;
   }
@@ -124,12 +133,16 @@ void SinkRunner::OnWriteDone(std::shared_ptr<InFlight> flight, Status status) {
     return;
   }
   flight->retry_timer = std::make_unique<asio::steady_timer>(strand_, delay);
+  retry_timers_.insert(flight->retry_timer.get());
   flight->retry_timer->async_wait(
       [self = shared_from_this(), flight](const boost::system::error_code& ec) mutable {
+        self->retry_timers_.erase(flight->retry_timer.get());
         if (ec || self->stopped_) {
           --self->in_flight_;
+          self->stats_.in_flight_batches.store(self->in_flight_, std::memory_order_relaxed);
           return;
         }
+        self->stats_.retried.fetch_add(1, std::memory_order_relaxed);
         self->Write(std::move(flight));
       });
 }

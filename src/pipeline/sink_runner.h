@@ -13,9 +13,11 @@
 #include <boost/asio/strand.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 
 #include "common/backoff.h"
@@ -33,10 +35,14 @@ struct SinkRunnerOptions {
   std::chrono::milliseconds batch_timeout{50};
   std::optional<uint32_t> max_retry_count;  // nullopt: forever
   BackoffPolicy backoff;
+  // Called on the runner's strand with each delivered message's
+  // commit-to-delivery latency in seconds (for metrics); may be empty.
+  std::function<void(double)> observe_latency;
 };
 
 struct SinkRunnerStats {
   std::atomic<uint64_t> delivered{0};
+  std::atomic<uint64_t> retried{0};  // write attempts after the first
   std::atomic<uint64_t> failed_attempts{0};
   std::atomic<uint64_t> discarded{0};
   std::atomic<uint64_t> in_flight_batches{0};
@@ -79,6 +85,7 @@ class SinkRunner : public std::enable_shared_from_this<SinkRunner> {
   AckTracker& acks_;
   boost::asio::steady_timer batch_timer_;
   bool batch_timer_armed_ = false;
+  std::set<boost::asio::steady_timer*> retry_timers_;  // pending retries, for Stop
   int in_flight_ = 0;
   bool stopped_ = false;
   std::mt19937_64 rng_;

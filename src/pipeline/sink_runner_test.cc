@@ -115,7 +115,7 @@ class SinkRunnerTest : public ::testing::Test {
 
 TEST_F(SinkRunnerTest, DeliversAndAcknowledgesInOrder) {
   acks_.BeginTransaction(200);
-  StartRunner({"s", 0, 1, std::chrono::milliseconds(0), std::nullopt, {}});
+  StartRunner({"s", 0, 1, std::chrono::milliseconds(0), std::nullopt, {}, nullptr});
   for (uint32_t i = 0; i < 5; ++i) Add("g", i);
   acks_.CommitTransaction(300);
   ASSERT_TRUE(WaitAcked({200, 4}));
@@ -132,7 +132,8 @@ TEST_F(SinkRunnerTest, RetriesAFailedBatchBeforeTheGroupMovesOn) {
                       1,
                       std::chrono::milliseconds(0),
                       std::nullopt,
-                      BackoffPolicy{std::chrono::milliseconds(1), std::chrono::milliseconds(5), 2}};
+                      BackoffPolicy{std::chrono::milliseconds(1), std::chrono::milliseconds(5), 2},
+                      nullptr};
   StartRunner(o);
   Add("g", 0);
   Add("g", 1);
@@ -147,9 +148,10 @@ TEST_F(SinkRunnerTest, RetriesAFailedBatchBeforeTheGroupMovesOn) {
 TEST_F(SinkRunnerTest, MaxRetryCountDiscardsAndMovesOn) {
   sink_.FailNext(100);
   SinkRunnerOptions o{
-      "s", 0,
-      1,   std::chrono::milliseconds(0),
-      2u,  BackoffPolicy{std::chrono::milliseconds(1), std::chrono::milliseconds(2), 2}};
+      "s",    0,
+      1,      std::chrono::milliseconds(0),
+      2u,     BackoffPolicy{std::chrono::milliseconds(1), std::chrono::milliseconds(2), 2},
+      nullptr};
   StartRunner(o);
   Add("g", 0);
   ASSERT_TRUE(WaitAcked({200, 0}));
@@ -160,7 +162,7 @@ TEST_F(SinkRunnerTest, MaxRetryCountDiscardsAndMovesOn) {
 TEST_F(SinkRunnerTest, GroupsRunInParallelUpToMaxInFlight) {
   sink_.max_in_flight_ = 2;
   sink_.Cork();
-  StartRunner({"s", 0, 1, std::chrono::milliseconds(0), std::nullopt, {}});
+  StartRunner({"s", 0, 1, std::chrono::milliseconds(0), std::nullopt, {}, nullptr});
   Add("a", 0);
   Add("b", 1);
   Add("c", 2);
@@ -174,7 +176,7 @@ TEST_F(SinkRunnerTest, GroupsRunInParallelUpToMaxInFlight) {
 
 TEST_F(SinkRunnerTest, BatchesUpToBatchSize) {
   sink_.Cork();
-  StartRunner({"s", 0, 3, std::chrono::milliseconds(0), std::nullopt, {}});
+  StartRunner({"s", 0, 3, std::chrono::milliseconds(0), std::nullopt, {}, nullptr});
   Add("a", 0);  // dispatched alone: the sink is idle
   ASSERT_TRUE(sink_.WaitForWrites(1));
   for (uint32_t i = 1; i <= 4; ++i) Add(std::string(1, static_cast<char>('a' + i)), i);

@@ -1,6 +1,8 @@
 #include "sinks/registry.h"
 
 #include "sinks/file/factory.h"
+#include "sinks/http_pull/factory.h"
+#include "sinks/null/factory.h"
 #include "sinks/stdout/factory.h"
 #include "sinks/webhook/factory.h"
 
@@ -8,9 +10,8 @@ namespace sluice {
 
 const std::vector<SinkFactory>& SinkFactories() {
   static const std::vector<SinkFactory> kFactories = {
-      WebhookSinkFactory(),
-      StdoutSinkFactory(),
-      FileSinkFactory(),
+      WebhookSinkFactory(),  StdoutSinkFactory(), FileSinkFactory(),
+      HttpPullSinkFactory(), NullSinkFactory(),
   };
   return kFactories;
 }

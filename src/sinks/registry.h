@@ -12,15 +12,26 @@
 #include "config/node.h"
 #include "sinks/sink.h"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace sluice {
 
 class HttpClient;
+class StreamRegistry;
+namespace state {
+class StateStore;
+}
 
 // What a sink may use when it is created. Owned by the daemon; outlives sinks.
 struct SinkContext {
   const config::Config* config = nullptr;
   const config::SinkConfig* sink = nullptr;
   HttpClient* http = nullptr;  // shared libcurl client
+  state::StateStore* store = nullptr;
+  boost::asio::io_context* io = nullptr;  // the daemon's event loop
+  StreamRegistry* streams = nullptr;      // pull queues served over HTTP
 };
 
 struct SinkFactory {

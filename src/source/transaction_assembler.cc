@@ -149,6 +149,10 @@ Status TransactionAssembler::ReplayStream(const pgoutput::StreamCommit& commit) 
   annotations_.clear();
   handler_.OnBegin(txn_);
   replaying_ = true;
+  // The transaction's Relation messages describe the schema as it saw it;
+  // later transactions must keep what the server sent them (it will not
+  // send it again), so the replay works on a copy of the cache.
+  auto saved_relations = relations_;
   const bool saved_in_stream = decoder_.in_stream();
   decoder_.set_in_stream(true);
   Status status = streams_.Replay(commit.xid, [&](std::string_view raw) -> Status {
@@ -158,6 +162,7 @@ Status TransactionAssembler::ReplayStream(const pgoutput::StreamCommit& commit) 
   });
   decoder_.set_in_stream(saved_in_stream);
   replaying_ = false;
+  relations_ = std::move(saved_relations);
   if (!status.ok()) return status;
   txn_.end_lsn = commit.end_lsn;
   in_txn_ = false;

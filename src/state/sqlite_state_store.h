@@ -23,11 +23,23 @@ class SqliteStateStore : public StateStore {
                         const std::vector<SinkCheckpoint>& sinks) override;
   Result<std::optional<Lsn>> LoadSlotCheckpoint(const std::string& slot_key) override;
   Result<std::optional<Position>> LoadSinkCheckpoint(const std::string& sink) override;
+  Status AppendStreamMessages(const std::string& stream,
+                              const std::vector<StreamMessage>& messages) override;
+  Status DeleteStreamMessages(const std::string& stream,
+                              const std::vector<uint64_t>& seqs) override;
+  Status UpdateStreamDeliveries(const std::string& stream,
+                                const std::vector<StreamMessage>& messages) override;
+  Result<std::vector<StreamMessage>> LoadStreamIndex(const std::string& stream) override;
+  Result<std::vector<std::pair<uint64_t, std::string>>> LoadStreamBodies(
+      const std::string& stream, const std::vector<uint64_t>& seqs) override;
 
  private:
   SqliteStateStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status Exec(const char* sql);
   Status Error(const std::string& what);
+  // Runs `body` inside BEGIN IMMEDIATE .. COMMIT (rolled back on error).
+  template <typename F>
+  Status InTransaction(F&& body);
 
   std::mutex mu_;
   sqlite3* db_;

@@ -56,3 +56,47 @@ TEST_F(SqliteStateStoreTest, UnwritableDirectoryIsAClearError) {
 
 }  // namespace
 }  // namespace sluice::state
+
+namespace sluice::state {
+namespace {
+
+TEST_F(SqliteStateStoreTest, StreamMessagesRoundTripAndSurviveReopen) {
+  {
+    auto store = SqliteStateStore::Open(Path());
+    ASSERT_TRUE(store.ok());
+    std::vector<StreamMessage> ms(3);
+    for (uint64_t i = 0; i < 3; ++i) {
+      ms[i].seq = i + 1;
+      ms[i].group_key = std::string("g\x1f", 2) + std::to_string(i % 2);
+      ms[i].position = {100 + i, static_cast<uint32_t>(i)};
+      ms[i].json = "{\"n\":" + std::to_string(i) + "}";
+    }
+    ASSERT_TRUE((*store)->AppendStreamMessages("s", ms).ok());
+    ASSERT_TRUE((*store)->AppendStreamMessages("other", {ms[0]}).ok());
+    ms[1].deliver_count = 2;
+    ms[1].visible_at_ms = 12345;
+    ms[1].ack_token = "tok";
+    ASSERT_TRUE((*store)->UpdateStreamDeliveries("s", {ms[1]}).ok());
+    ASSERT_TRUE((*store)->DeleteStreamMessages("s", {1}).ok());
+  }
+  auto store = SqliteStateStore::Open(Path());
+  ASSERT_TRUE(store.ok());
+  auto index = (*store)->LoadStreamIndex("s");
+  ASSERT_TRUE(index.ok());
+  ASSERT_EQ(index->size(), 2u);
+  EXPECT_EQ((*index)[0].seq, 2u);
+  EXPECT_EQ((*index)[0].deliver_count, 2u);
+  EXPECT_EQ((*index)[0].visible_at_ms, 12345);
+  EXPECT_EQ((*index)[0].ack_token, "tok");
+  EXPECT_EQ((*index)[0].group_key, std::string("g\x1f", 2) + "1");
+  EXPECT_TRUE((*index)[0].json.empty());
+  auto bodies = (*store)->LoadStreamBodies("s", {3, 2, 1});
+  ASSERT_TRUE(bodies.ok());
+  ASSERT_EQ(bodies->size(), 2u);
+  EXPECT_EQ((*bodies)[0], (std::pair<uint64_t, std::string>{3, "{\"n\":2}"}));
+  EXPECT_EQ((*bodies)[1].first, 2u);
+  EXPECT_EQ((*store)->LoadStreamIndex("other")->size(), 1u);
+}
+
+}  // namespace
+}  // namespace sluice::state

@@ -89,6 +89,8 @@ std::string ConfigYaml(const std::string& data_dir, const std::string& db_url,
                        const std::string& dbname, const std::vector<SinkSpec>& sinks,
                        const std::string& db_extra) {
   std::string y = "data_dir: " + data_dir + "\nlog_level: info\n";
+  // A free port: tests run many instances.
+  y += "server: {listen: \"127.0.0.1:0\"}\n";
   y += "databases:\n  - name: " + dbname + "\n    url: " + db_url + "\n";
   y += "    slot: {name: " + dbname + "_slot, create_if_not_exists: true}\n";
   y += "    publication: {name: " + dbname + "_pub, create_if_not_exists: true}\n";

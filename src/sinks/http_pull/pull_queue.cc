@@ -1,0 +1,393 @@
+#include "sinks/http_pull/pull_queue.h"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <charconv>
+#include <cstdio>
+
+namespace sluice {
+
+namespace asio = boost::asio;
+
+PullQueue::PullQueue(std::string stream, state::StateStore& store, PullQueueOptions options,
+                     asio::io_context& io, Clock clock)
+    : stream_(std::move(stream)),
+      store_(store),
+      options_(options),
+      io_(io),
+      clock_(std::move(clock)),
+      wake_timer_(io),
+      rng_(std::random_device{}()) {}
+
+PullQueue::~PullQueue() { Shutdown(); }
+
+int64_t PullQueue::Now() const {
+  if (clock_) return clock_();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status PullQueue::Load() {
+  auto index = store_.LoadStreamIndex(stream_);
+  if (!index.ok()) return index.status();
+  std::lock_guard lock(mu_);
+  const int64_t now = Now();
+  for (state::StreamMessage& m : *index) {
+    Entry e;
+    e.group = std::move(m.group_key);
+    e.deliver_count = m.deliver_count;
+    e.visible_at_ms = m.visible_at_ms;
+    e.token = m.ack_token;
+    // A delivery whose lease is still running stays outstanding: the worker
+    // that holds it may still acknowledge it after our restart.
+    e.outstanding = !e.token.empty() && e.visible_at_ms > now;
+    if (e.outstanding) ++outstanding_;
+    groups_[e.group].push_back(m.seq);
+    next_seq_ = std::max(next_seq_, m.seq + 1);
+    entries_.emplace(m.seq, std::move(e));
+  }
+  for (const auto& [group, seqs] : groups_) {
+    const Entry& head = entries_.at(seqs.front());
+    heads_.emplace(head.visible_at_ms, seqs.front());
+  }
+  return Status::Ok();
+}
+
+Status PullQueue::Append(const Batch& batch) {
+  std::vector<state::StreamMessage> rows;
+  rows.reserve(batch.messages.size());
+  uint64_t first_seq;
+  {
+    std::lock_guard lock(mu_);
+    first_seq = next_seq_;
+    next_seq_ += batch.messages.size();
+  }
+  for (size_t i = 0; i < batch.messages.size(); ++i) {
+    const Message& m = *batch.messages[i];
+    state::StreamMessage row;
+    row.seq = first_seq + i;
+    row.group_key = m.group_key;
+    row.position = m.position;
+    row.json = m.json;
+    rows.push_back(std::move(row));
+  }
+  SLUICE_RETURN_IF_ERROR(store_.AppendStreamMessages(stream_, rows));
+  {
+    std::lock_guard lock(mu_);
+    for (state::StreamMessage& row : rows) {
+      Entry e;
+      e.group = row.group_key;
+      auto& seqs = groups_[e.group];
+      seqs.push_back(row.seq);
+      entries_.emplace(row.seq, std::move(e));
+      if (seqs.size() == 1) heads_.emplace(0, row.seq);
+    }
+  }
+  ServeWaiters();
+  return Status::Ok();
+}
+
+std::vector<PulledMessage> PullQueue::TakeLocked(size_t max, int64_t now,
+                                                 std::vector<state::StreamMessage>* updates,
+                                                 std::vector<uint64_t>* seqs) {
+  std::vector<PulledMessage> out;
+  auto it = heads_.begin();
+  while (it != heads_.end() && out.size() < max && it->first <= now) {
+    const uint64_t seq = it->second;
+    Entry& e = entries_.at(seq);
+    if (!e.outstanding) {
+      if (outstanding_ >= options_.max_ack_pending) break;
+      ++outstanding_;
+    }
+    // Handing out (again, when a lease expired): a new token, so the
+    // previous holder's ack id no longer counts.
+    e.outstanding = true;
+    ++e.deliver_count;
+    e.visible_at_ms = now + options_.ack_wait.count();
+    char token[33];
+    std::snprintf(token, sizeof(token), "%016llx%016llx",
+                  static_cast<unsigned long long>(rng_()), static_cast<unsigned long long>(rng_()));
+    e.token = token;
+    it = heads_.erase(it);
+    heads_.emplace(e.visible_at_ms, seq);
+    PulledMessage p;
+    p.ack_id = std::to_string(seq) + "-" + e.token;
+    p.deliver_count = e.deliver_count;
+    out.push_back(std::move(p));
+    state::StreamMessage u;
+    u.seq = seq;
+    u.deliver_count = e.deliver_count;
+    u.visible_at_ms = e.visible_at_ms;
+    u.ack_token = e.token;
+    updates->push_back(std::move(u));
+    seqs->push_back(seq);
+  }
+  return out;
+}
+
+Result<std::vector<PulledMessage>> PullQueue::Finish(
+    std::vector<PulledMessage> taken, const std::vector<state::StreamMessage>& updates,
+    const std::vector<uint64_t>& seqs) {
+  if (taken.empty()) return taken;
+  SLUICE_RETURN_IF_ERROR(store_.UpdateStreamDeliveries(stream_, updates));
+  auto bodies = store_.LoadStreamBodies(stream_, seqs);
+  if (!bodies.ok()) return bodies.status();
+  std::unordered_map<uint64_t, std::string*> by_seq;
+  for (auto& [seq, body] : *bodies) by_seq[seq] = &body;
+  std::vector<PulledMessage> out;
+  out.reserve(taken.size());
+  for (size_t i = 0; i < taken.size(); ++i) {
+    auto it = by_seq.find(seqs[i]);
+    if (it == by_seq.end()) continue;  // acknowledged meanwhile
+    taken[i].json = std::move(*it->second);
+    out.push_back(std::move(taken[i]));
+  }
+  return out;
+}
+
+uint64_t PullQueue::Receive(size_t max, std::chrono::milliseconds wait_for, ReceiveDone done) {
+  std::vector<state::StreamMessage> updates;
+  std::vector<uint64_t> seqs;
+  std::vector<PulledMessage> taken;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = Now();
+    taken = TakeLocked(max, now, &updates, &seqs);
+    if (taken.empty() && wait_for.count() > 0 && !shut_down_) {
+      if (waiters_.size() >= options_.max_waiting) {
+        done(Status::Permanent("too many waiting receive requests on stream " + stream_ +
+                               " (max_waiting " + std::to_string(options_.max_waiting) + ")"));
+        return 0;
+      }
+      auto waiter = std::make_shared<Waiter>();
+      waiter->id = next_wait_id_++;
+      waiter->max = max;
+      waiter->done = std::move(done);
+      waiter->timer = std::make_unique<asio::steady_timer>(io_, wait_for);
+      waiters_.push_back(waiter);
+      std::weak_ptr<Waiter> weak = waiter;
+      waiter->timer->async_wait([this, weak](const boost::system::error_code& ec) {
+        if (ec) return;  // cancelled: served or shut down
+        auto w = weak.lock();
+        if (!w) return;
+        ReceiveDone d;
+        {
+          std::lock_guard lock(mu_);
+          waiters_.remove(w);
+          d = std::move(w->done);
+        }
+        if (d) d(std::vector<PulledMessage>{});
+      });
+      ArmWakeTimerLocked(now);
+      return waiter->id;
+    }
+  }
+  done(Finish(std::move(taken), updates, seqs));
+  return 0;
+}
+
+void PullQueue::CancelWait(uint64_t wait_id) {
+  std::shared_ptr<Waiter> found;
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = waiters_.begin(); it != waiters_.end(); ++it) {
+      if ((*it)->id == wait_id) {
+        found = *it;
+        waiters_.erase(it);
+        break;
+      }
+    }
+  }
+  if (!found) return;
+  found->timer->cancel();
+  if (found->done) found->done(std::vector<PulledMessage>{});
+}
+
+void PullQueue::ServeWaiters() {
+  struct Served {
+    ReceiveDone done;
+    std::vector<PulledMessage> taken;
+    std::vector<state::StreamMessage> updates;
+    std::vector<uint64_t> seqs;
+  };
+  std::vector<Served> served;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = Now();
+    for (auto it = waiters_.begin(); it != waiters_.end();) {
+      Served s;
+      s.taken = TakeLocked((*it)->max, now, &s.updates, &s.seqs);
+      if (s.taken.empty()) break;  // nothing for the oldest waiter: nothing for later ones
+      (*it)->timer->cancel();
+      s.done = std::move((*it)->done);
+      served.push_back(std::move(s));
+      it = waiters_.erase(it);
+    }
+    if (!waiters_.empty()) ArmWakeTimerLocked(now);
+  }
+  // Persisting the deliveries and loading bodies happens outside the lock.
+  for (Served& s : served) {
+    auto result = Finish(std::move(s.taken), s.updates, s.seqs);
+    asio::post(io_, [done = std::move(s.done), result = std::move(result)]() mutable {
+      done(std::move(result));
+    });
+  }
+}
+
+void PullQueue::ArmWakeTimerLocked(int64_t now) {
+  // Wake when the earliest delayed or leased message becomes available.
+  auto it = heads_.begin();
+  if (it == heads_.end() || it->first <= now) return;
+  if (wake_at_ != 0 && wake_at_ <= it->first && wake_at_ > now) return;
+  wake_at_ = it->first;
+  wake_timer_.expires_after(std::chrono::milliseconds(it->first - now + 1));
+  wake_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    {
+      std::lock_guard lock(mu_);
+      wake_at_ = 0;
+    }
+    ServeWaiters();
+  });
+}
+
+bool PullQueue::ParseAckId(const std::string& ack_id, uint64_t* seq, std::string* token) const {
+  auto dash = ack_id.find('-');
+  if (dash == std::string::npos || dash == 0) return false;
+  auto r = std::from_chars(ack_id.data(), ack_id.data() + dash, *seq);
+  if (r.ec != std::errc() || r.ptr != ack_id.data() + dash) return false;
+  *token = ack_id.substr(dash + 1);
+  return !token->empty();
+}
+
+void PullQueue::MakeHead(const std::string& group) {
+  auto g = groups_.find(group);
+  if (g == groups_.end()) return;
+  if (g->second.empty()) {
+    groups_.erase(g);
+    return;
+  }
+  const Entry& head = entries_.at(g->second.front());
+  heads_.emplace(head.visible_at_ms, g->second.front());
+}
+
+AckOutcome PullQueue::Ack(const std::vector<std::string>& ack_ids) {
+  AckOutcome outcome;
+  std::vector<uint64_t> removed;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = Now();
+    for (const std::string& id : ack_ids) {
+      uint64_t seq;
+      std::string token;
+      auto it = entries_.end();
+      if (ParseAckId(id, &seq, &token)) it = entries_.find(seq);
+      if (it == entries_.end() || !it->second.outstanding || it->second.token != token ||
+          it->second.visible_at_ms <= now ||
+          std::find(removed.begin(), removed.end(), seq) != removed.end()) {
+        outcome.unknown.push_back(id);
+        continue;
+      }
+      removed.push_back(seq);
+    }
+  }
+  if (!removed.empty()) {
+    Status st = store_.DeleteStreamMessages(stream_, removed);
+    if (!st.ok()) {
+      // Not removed durably: report every id as not acknowledged; the
+      // messages come back after their lease.
+      for (const std::string& id : ack_ids) outcome.unknown.push_back(id);
+      outcome.done = 0;
+      return outcome;
+    }
+    std::lock_guard lock(mu_);
+    for (uint64_t seq : removed) {
+      auto it = entries_.find(seq);
+      if (it == entries_.end()) continue;
+      Entry& e = it->second;
+      heads_.erase({e.visible_at_ms, seq});
+      if (e.outstanding) --outstanding_;
+      auto& seqs = groups_[e.group];
+      if (!seqs.empty() && seqs.front() == seq) seqs.pop_front();
+      const std::string group = e.group;
+      entries_.erase(it);
+      MakeHead(group);
+      ++outcome.done;
+    }
+  }
+  ServeWaiters();
+  return outcome;
+}
+
+AckOutcome PullQueue::Nack(const std::vector<std::string>& ack_ids,
+                           std::chrono::milliseconds delay) {
+  AckOutcome outcome;
+  std::vector<state::StreamMessage> updates;
+  {
+    std::lock_guard lock(mu_);
+    const int64_t now = Now();
+    for (const std::string& id : ack_ids) {
+      uint64_t seq;
+      std::string token;
+      auto it = entries_.end();
+      if (ParseAckId(id, &seq, &token)) it = entries_.find(seq);
+      if (it == entries_.end() || !it->second.outstanding || it->second.token != token ||
+          it->second.visible_at_ms <= now) {
+        outcome.unknown.push_back(id);
+        continue;
+      }
+      Entry& e = it->second;
+      heads_.erase({e.visible_at_ms, seq});
+      e.outstanding = false;
+      --outstanding_;
+      e.token.clear();
+      e.visible_at_ms = now + delay.count();
+      heads_.emplace(e.visible_at_ms, seq);
+      state::StreamMessage u;
+      u.seq = seq;
+      u.deliver_count = e.deliver_count;
+      u.visible_at_ms = e.visible_at_ms;
+      updates.push_back(std::move(u));
+      ++outcome.done;
+    }
+  }
+  if (!updates.empty()) (void)store_.UpdateStreamDeliveries(stream_, updates);
+  ServeWaiters();
+  {
+    std::lock_guard lock(mu_);
+    if (!waiters_.empty()) ArmWakeTimerLocked(Now());
+  }
+  return outcome;
+}
+
+void PullQueue::Shutdown() {
+  std::list<std::shared_ptr<Waiter>> waiters;
+  {
+    std::lock_guard lock(mu_);
+    shut_down_ = true;
+    waiters.swap(waiters_);
+    wake_timer_.cancel();
+  }
+  for (auto& w : waiters) {
+    w->timer->cancel();
+    if (w->done) w->done(std::vector<PulledMessage>{});
+  }
+}
+
+size_t PullQueue::depth() const {
+  std::lock_guard lock(mu_);
+  return entries_.size();
+}
+
+size_t PullQueue::outstanding() const {
+  std::lock_guard lock(mu_);
+  return outstanding_;
+}
+
+size_t PullQueue::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiters_.size();
+}
+
+}  // namespace sluice

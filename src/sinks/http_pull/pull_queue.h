@@ -1,0 +1,140 @@
+// One HTTP pull queue ("stream"): messages held durably in the state store,
+// handed to workers with a visibility timeout, removed when acknowledged
+// (DESIGN §7, SQS-like).
+//
+// Order: a group's messages are handed out one at a time: no message is
+// handed out while an earlier message of its group is outstanding (handed
+// out, neither acknowledged nor nacked, lease not expired). Different groups
+// go to different workers in parallel.
+//
+// Thread-safe. Long polls are timers on the caller's io_context and hold no
+// thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/status.h"
+#include "sinks/sink.h"
+#include "state/state_store.h"
+
+namespace sluice {
+
+struct PullQueueOptions {
+  std::chrono::milliseconds ack_wait{30000};  // visibility timeout of a delivery
+  size_t max_ack_pending = 10000;             // outstanding messages at most
+  size_t max_waiting = 100;                   // concurrent long polls at most
+};
+
+struct PulledMessage {
+  std::string ack_id;
+  uint32_t deliver_count = 0;
+  std::string json;  // the message object
+};
+
+struct AckOutcome {
+  size_t done = 0;
+  std::vector<std::string> unknown;  // not outstanding: never handed out, already acked, or expired
+};
+
+class PullQueue {
+ public:
+  using Clock = std::function<int64_t()>;  // Unix milliseconds
+  using ReceiveDone = std::function<void(Result<std::vector<PulledMessage>>)>;
+
+  PullQueue(std::string stream, state::StateStore& store, PullQueueOptions options,
+            boost::asio::io_context& io, Clock clock = nullptr);
+  ~PullQueue();
+
+  // Loads what the store holds (messages survive restarts).
+  Status Load();
+
+  // Makes the batch durable in the store, then available. OK means every
+  // message is persisted: the slot may advance past them.
+  Status Append(const Batch& batch);
+
+  // Hands out up to `max` available messages. With `wait_for` > 0 and
+  // nothing available, waits (without a thread) until messages are available
+  // or the time is up (then an empty list). `done` runs on the io_context or
+  // the calling thread. Error kPermanent "too many waiting" when max_waiting
+  // long polls are already waiting.
+  // Returns a wait id when the call became a long poll (else 0), for
+  // CancelWait.
+  uint64_t Receive(size_t max, std::chrono::milliseconds wait_for, ReceiveDone done);
+  // The client of long poll `wait_id` went away: frees its max_waiting place
+  // (its done runs with an empty list). Unknown or finished ids are ignored.
+  void CancelWait(uint64_t wait_id);
+
+  AckOutcome Ack(const std::vector<std::string>& ack_ids);
+  // Makes the messages available again after `delay`.
+  AckOutcome Nack(const std::vector<std::string>& ack_ids, std::chrono::milliseconds delay);
+
+  // Ends long polls (they complete with an empty list).
+  void Shutdown();
+
+  const std::string& stream() const { return stream_; }
+  size_t depth() const;        // messages held
+  size_t outstanding() const;  // handed out, not yet acked/nacked
+  size_t waiting() const;
+
+ private:
+  struct Entry {
+    std::string group;
+    uint32_t deliver_count = 0;
+    int64_t visible_at_ms = 0;
+    std::string token;
+    bool outstanding = false;
+  };
+  struct Waiter {
+    uint64_t id = 0;
+    size_t max;
+    ReceiveDone done;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+
+  std::vector<PulledMessage> TakeLocked(size_t max, int64_t now,
+                                        std::vector<state::StreamMessage>* updates,
+                                        std::vector<uint64_t>* seqs);
+  Result<std::vector<PulledMessage>> Finish(std::vector<PulledMessage> taken,
+                                            const std::vector<state::StreamMessage>& updates,
+                                            const std::vector<uint64_t>& seqs);
+  void MakeHead(const std::string& group);
+  void ServeWaiters();
+  void ArmWakeTimerLocked(int64_t now);
+  bool ParseAckId(const std::string& ack_id, uint64_t* seq, std::string* token) const;
+  int64_t Now() const;
+
+  const std::string stream_;
+  state::StateStore& store_;
+  const PullQueueOptions options_;
+  boost::asio::io_context& io_;
+  Clock clock_;
+
+  mutable std::mutex mu_;
+  std::map<uint64_t, Entry> entries_;                           // by seq
+  std::unordered_map<std::string, std::deque<uint64_t>> groups_;  // group -> seqs in order
+  std::set<std::pair<int64_t, uint64_t>> heads_;  // (visible_at, seq) of each group's head
+  size_t outstanding_ = 0;
+  uint64_t next_seq_ = 1;
+  std::list<std::shared_ptr<Waiter>> waiters_;
+  boost::asio::steady_timer wake_timer_;
+  int64_t wake_at_ = 0;
+  uint64_t next_wait_id_ = 1;
+  bool shut_down_ = false;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace sluice
