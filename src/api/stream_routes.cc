@@ -27,8 +27,7 @@ std::optional<Response> ReadInt(const json& body, const char* key, int64_t min, 
   const int64_t v = it->get<int64_t>();
   if (v < min || v > max) {
     return InvalidArgument(key, std::string(key) + " must be between " + std::to_string(min) +
-                                    " and " + std::to_string(max) + ", got " +
-                                    std::to_string(v));
+                                    " and " + std::to_string(max) + ", got " + std::to_string(v));
   }
   *out = v;
   return std::nullopt;
@@ -111,22 +110,22 @@ Status AddStreamRoutes(Router& router, StreamRegistry& streams) {
           respond(*err);
           return;
         }
-        const uint64_t wait_id = queue->Receive(
-            static_cast<size_t>(batch_size), std::chrono::milliseconds(wait_for),
-                       [respond](Result<std::vector<PulledMessage>> result) {
-                         if (!result.ok()) {
-                           if (result.status().IsPermanent()) {
-                             respond(TooManyRequests(result.status().message(),
-                                                     std::chrono::milliseconds(1000)));
-                           } else {
-                             respond(ServiceUnavailable(result.status().message()));
-                           }
-                           return;
-                         }
-                         Response r;
-                         r.body = RenderMessages(*result);
-                         respond(std::move(r));
-                       });
+        const uint64_t wait_id =
+            queue->Receive(static_cast<size_t>(batch_size), std::chrono::milliseconds(wait_for),
+                           [respond](Result<std::vector<PulledMessage>> result) {
+                             if (!result.ok()) {
+                               if (result.status().IsPermanent()) {
+                                 respond(TooManyRequests(result.status().message(),
+                                                         std::chrono::milliseconds(1000)));
+                               } else {
+                                 respond(ServiceUnavailable(result.status().message()));
+                               }
+                               return;
+                             }
+                             Response r;
+                             r.body = RenderMessages(*result);
+                             respond(std::move(r));
+                           });
         // A long poller that hangs up gives back its max_waiting place.
         if (wait_id != 0) respond.OnCancel([queue, wait_id] { queue->CancelWait(wait_id); });
       }));

@@ -35,8 +35,8 @@ class PullQueueE2eTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
   }
   void Start(const std::string& tokens = "") {
-    std::string y = "data_dir: " + dir_ + "\nserver: {listen: \"127.0.0.1:" +
-                    std::to_string(port_) + "\"}\n" + tokens;
+    std::string y = "data_dir: " + dir_ +
+                    "\nserver: {listen: \"127.0.0.1:" + std::to_string(port_) + "\"}\n" + tokens;
     y += "databases:\n  - name: " + db_ + "\n    url: " + SharedCluster().Url(db_) + "\n";
     y += "    slot: {name: " + db_ + "_slot, create_if_not_exists: true}\n";
     y += "    publication: {name: " + db_ + "_pub, create_if_not_exists: true}\n";
@@ -86,7 +86,8 @@ TEST_F(PullQueueE2eTest, ConcurrentWorkersAckEachChangeOnceInOrderPerRow) {
     std::mt19937 rng(seed);
     const auto deadline = std::chrono::steady_clock::now() + 120s;
     while (acked.load() < kTotal && std::chrono::steady_clock::now() < deadline) {
-      auto [status, body] = Post("/api/streams/jobs/receive", R"({"batch_size": 5, "wait_for": 500})");
+      auto [status, body] =
+          Post("/api/streams/jobs/receive", R"({"batch_size": 5, "wait_for": 500})");
       ASSERT_EQ(status, 200) << body;
       json data = json::parse(body)["data"];
       for (const json& m : data) {
@@ -112,8 +113,7 @@ TEST_F(PullQueueE2eTest, ConcurrentWorkersAckEachChangeOnceInOrderPerRow) {
           if (!acked_keys.insert(m["metadata"]["idempotency_key"].get<std::string>()).second) {
             duplicate_ack = true;
           }
-          acked_versions[m["record"]["id"].get<int>()].push_back(
-              m["record"]["version"].get<int>());
+          acked_versions[m["record"]["id"].get<int>()].push_back(m["record"]["version"].get<int>());
           ++acked;
         }
       }

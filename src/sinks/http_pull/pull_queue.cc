@@ -106,8 +106,8 @@ std::vector<PulledMessage> PullQueue::TakeLocked(size_t max, int64_t now,
     ++e.deliver_count;
     e.visible_at_ms = now + options_.ack_wait.count();
     char token[33];
-    std::snprintf(token, sizeof(token), "%016llx%016llx",
-                  static_cast<unsigned long long>(rng_()), static_cast<unsigned long long>(rng_()));
+    std::snprintf(token, sizeof(token), "%016llx%016llx", static_cast<unsigned long long>(rng_()),
+                  static_cast<unsigned long long>(rng_()));
     e.token = token;
     it = heads_.erase(it);
     heads_.emplace(e.visible_at_ms, seq);

@@ -124,7 +124,7 @@ class PullQueue {
   Clock clock_;
 
   mutable std::mutex mu_;
-  std::map<uint64_t, Entry> entries_;                           // by seq
+  std::map<uint64_t, Entry> entries_;                             // by seq
   std::unordered_map<std::string, std::deque<uint64_t>> groups_;  // group -> seqs in order
   std::set<std::pair<int64_t, uint64_t>> heads_;  // (visible_at, seq) of each group's head
   size_t outstanding_ = 0;
