@@ -4,7 +4,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 
 .PHONY: all deps build build-debug build-release test test-unit test-integration demo \
-        fuzz format format-check clean
+        bench fuzz format format-check clean
 
 all: build-release
 
@@ -36,6 +36,11 @@ test-integration: build-debug
 # changes to the terminal. Ctrl-C stops and removes everything.
 demo: build-release
 	@./build/release/src/daemon/sluice demo $(if $(SECONDS_TO_RUN),--seconds $(SECONDS_TO_RUN),)
+
+# Sluice side by side with pg_recvlogical and a Node peer on the same
+# workloads (a benchmark, never a test): see bench/README.md.
+bench: build-release
+	@bench/run.sh
 
 # libFuzzer targets, FUZZ_SECONDS each (clang).
 FUZZ_SECONDS ?= 60

@@ -47,7 +47,9 @@ TEST(NullSinkTest, QuotedNullIsTheTypeName) {
   auto result = Load(R"({type: "null"})");
   ASSERT_TRUE(result.config) << config::FormatErrors(result.errors);
   EXPECT_EQ(result.config->sinks[0].destination_type, "null");
-  SinkContext context{&*result.config, &result.config->sinks[0], nullptr};
+  SinkContext context;
+  context.config = &*result.config;
+  context.sink = &result.config->sinks[0];
   auto sink = NullSinkFactory().create(context);
   ASSERT_TRUE(sink.ok());
   EXPECT_NE(sink->get(), nullptr);

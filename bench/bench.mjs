@@ -1,0 +1,951 @@
+// The benchmark orchestrator (started by bench/run.sh; see bench/README.md).
+//
+// Starts a throwaway Postgres, runs the workloads W1-W4 with every consumer one
+// after another on the same backlog, prints a table and writes
+// bench/results/latest.json. Settings come from BENCH_* environment variables.
+import { spawn, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(BENCH_DIR, '..');
+const env = process.env;
+
+function intEnv(name, fallback) {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v.replaceAll('_', ''));
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+const ALL_CONSUMERS = ['recvlogical_p1', 'recvlogical_p2', 'node_peer', 'sluice_null', 'sluice_file',
+                       'sluice_webhook', 'sluice_http_pull'];
+const CONSUMER_LABELS = {
+  recvlogical_p1: 'pg_recvlogical, pgoutput proto 1',
+  recvlogical_p2: 'pg_recvlogical, proto 2 + streaming',
+  node_peer: 'pg-logical-replication (Node)',
+  sluice_null: 'Sluice -> null',
+  sluice_file: 'Sluice -> file',
+  sluice_webhook: 'Sluice -> webhook',
+  sluice_http_pull: 'Sluice -> http_pull',
+};
+const NOT_IMPLEMENTED = new Set(['sluice_http_pull']);
+
+const settings = {
+  sluice_bin: env.SLUICE_BIN || path.join(ROOT, 'build/release/src/daemon/sluice'),
+  workloads: (env.BENCH_WORKLOADS || 'w1,w2,w3,w4,w5').split(',').map((s) => s.trim()),
+  consumers: (env.BENCH_CONSUMERS || ALL_CONSUMERS.join(',')).split(',').map((s) => s.trim()),
+  w1_rows: intEnv('BENCH_W1_ROWS', intEnv('BENCH_ROWS', 1_000_000)),
+  w1_rows_per_txn: intEnv('BENCH_W1_ROWS_PER_TXN', 1000),
+  w2_rows: intEnv('BENCH_W2_ROWS', 100_000),
+  w3_rows: intEnv('BENCH_W3_ROWS', intEnv('BENCH_ROWS', 1_000_000)),
+  w4_seconds: intEnv('BENCH_W4_SECONDS', 30),
+  // "rate" or "rate x ops_per_transaction", e.g. 20000x10 = 2,000 commits/s of 10 ops.
+  w4_rates: (env.BENCH_W4_RATES || '2000,20000,20000x10').split(',').map((s) => s.trim()),
+  batch_size: intEnv('BENCH_BATCH_SIZE', 100),
+  status_interval_ms: intEnv('BENCH_STATUS_INTERVAL_MS', 100),
+  // W4 measures a steady daemon: Sluice's default (10 s) unless set.
+  w4_status_interval_ms: env.BENCH_W4_STATUS_INTERVAL_MS ? intEnv('BENCH_W4_STATUS_INTERVAL_MS') : null,
+  output: env.BENCH_OUTPUT || path.join(BENCH_DIR, 'results', 'latest.json'),
+  keep: env.BENCH_KEEP === '1',
+  // Attach `perf record` to each Sluice consumer; data in bench/results/perf/.
+  perf: env.BENCH_PERF === '1',
+};
+for (const c of settings.consumers) {
+  if (!ALL_CONSUMERS.includes(c)) throw new Error(`BENCH_CONSUMERS: unknown consumer "${c}"; known: ${ALL_CONSUMERS.join(', ')}`);
+}
+
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+const children = new Set();  // processes this script started, killed on exit
+let harnessDir = null;
+let workDir = null;
+
+function nowMs() {
+  return performance.timeOrigin + performance.now();
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// For races against a process's exit: does not keep the script alive.
+const deadline = (ms) => new Promise((r) => setTimeout(r, ms).unref()).then(() => null);
+function log(msg) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+}
+
+// ---------------------------------------------------------------------------
+// Processes and /proc.
+
+function start(cmd, args, { stdout = 'ignore', stderr = 'ignore', envExtra = {} } = {}) {
+  const out = typeof stdout === 'string' && stdout !== 'ignore' && stdout !== 'pipe' ? fs.openSync(stdout, 'w') : stdout;
+  const err = typeof stderr === 'string' && stderr !== 'ignore' && stderr !== 'pipe' ? fs.openSync(stderr, 'w') : stderr;
+  // Own process group, so that a timed-out /usr/bin/time and its child go together.
+  const child = spawn(cmd, args, { stdio: ['ignore', out, err], detached: true, env: { ...env, ...envExtra } });
+  if (typeof out === 'number') fs.closeSync(out);
+  if (typeof err === 'number') fs.closeSync(err);
+  children.add(child);
+  child.exited = new Promise((resolve) => {
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal, at: nowMs() });
+    });
+    child.on('error', (e) => {
+      children.delete(child);
+      resolve({ code: -1, signal: null, error: e, at: nowMs() });
+    });
+  });
+  return child;
+}
+
+function killGroup(child, signal = 'SIGTERM') {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);  // its own process group (started detached)
+  } catch {
+    try {
+      process.kill(child.pid, signal);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+async function stopChild(child, graceMs = 15000) {
+  killGroup(child, 'SIGTERM');
+  const r = await Promise.race([child.exited, deadline(graceMs)]);
+  if (r === null) {
+    killGroup(child, 'SIGKILL');
+    return child.exited;
+  }
+  return r;
+}
+
+function run(cmd, args, { envExtra = {}, input } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...env, ...envExtra } });
+    children.add(child);
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    if (input !== undefined) child.stdin.end(input);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      children.delete(child);
+      if (code === 0) resolve(out);
+      else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim().slice(-2000)}`));
+    });
+  });
+}
+
+// CPU seconds (user + system, all threads) of a live process; null if gone.
+function cpuSeconds(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+
+// {hwm_mb, rss_mb} of a live process; null if gone.
+function memory(pid) {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (key) => Number((status.match(new RegExp(`^${key}:\\s+(\\d+)`, 'm')) || [])[1] || 0);
+    return { hwm_mb: kb('VmHWM') / 1024, rss_mb: kb('VmRSS') / 1024 };
+  } catch {
+    return null;
+  }
+}
+
+// /usr/bin/time -f '%e %U %S %M' output.
+function readTimeFile(file) {
+  const last = fs.readFileSync(file, 'utf8').trim().split('\n').pop();
+  const [elapsed, user, sys, maxKb] = last.split(/\s+/).map(Number);
+  return { elapsed, cpu_s: user + sys, peak_rss_mb: maxKb / 1024 };
+}
+
+// Load average, CPU busy share over one second, and the processes that used
+// the most CPU in that second: whether other jobs shared the machine.
+async function machineSnapshot() {
+  const readAll = () => {
+    const m = new Map();
+    for (const d of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(d)) continue;
+      try {
+        const s = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+        const comm = s.slice(s.indexOf('(') + 1, s.lastIndexOf(')'));
+        const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+        m.set(d, { comm, ticks: Number(f[11]) + Number(f[12]) });
+      } catch {
+        /* exited */
+      }
+    }
+    return m;
+  };
+  const cpuLine = () => fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+  const a = readAll();
+  const ca = cpuLine();
+  await sleep(1000);
+  const b = readAll();
+  const cb = cpuLine();
+  const total = cb.reduce((x, y) => x + y, 0) - ca.reduce((x, y) => x + y, 0);
+  const idle = cb[3] + cb[4] - ca[3] - ca[4];
+  const top = [];
+  for (const [pid, p] of b) {
+    const before = a.get(pid);
+    const d = p.ticks - (before ? before.ticks : 0);
+    if (d > 0) top.push({ pid: Number(pid), comm: p.comm, cpu_pct: Math.round((d / CLK_TCK) * 100) });
+  }
+  top.sort((x, y) => y.cpu_pct - x.cpu_pct);
+  const [l1, l5, l15] = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+  return {
+    at: new Date().toISOString(),
+    loadavg: [l1, l5, l15],
+    busy_pct: Math.round((1 - idle / total) * 100),
+    top_processes: top.slice(0, 5),
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Postgres.
+
+let db;  // pg.Client for control queries
+let pgEnv;
+
+async function startPostgres() {
+  const out = await run(path.join(ROOT, 'scripts/pg-harness.sh'), ['start'], {
+    envExtra: {
+      PGHARNESS_SETTINGS:
+        'max_wal_size=32GB min_wal_size=1GB checkpoint_timeout=1h shared_buffers=512MB ' +
+        'autovacuum=off max_replication_slots=30 max_wal_senders=30 wal_sender_timeout=5min',
+    },
+  });
+  pgEnv = {};
+  for (const m of out.matchAll(/(\w+)=(\S+)/g)) pgEnv[m[1]] = m[2];
+  harnessDir = pgEnv.PGHARNESS_DIR;
+  db = new pg.Client({ host: pgEnv.PGHOST, port: Number(pgEnv.PGPORT), user: 'postgres', database: 'postgres' });
+  await db.connect();
+  await db.query(`
+    CREATE TABLE events (
+      id bigserial PRIMARY KEY,
+      kind text NOT NULL,
+      customer text NOT NULL,
+      amount numeric(12,2) NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      payload jsonb NOT NULL
+    ) WITH (autovacuum_enabled = off);
+    -- Not published: one commit after each load moves the WAL past the end
+    -- position, so that every consumer sees a keepalive at or beyond it.
+    CREATE TABLE bench_fence (id int);
+    CREATE PUBLICATION bench_pub FOR TABLE events;
+    CREATE FUNCTION bench_insert(n int) RETURNS void LANGUAGE sql AS $$
+      INSERT INTO events (kind, customer, amount, payload)
+      SELECT 'order.created', 'customer-' || (g % 100000) || '@example.com',
+             round((random() * 1000)::numeric, 2),
+             jsonb_build_object('sku', 'SKU-' || (g % 5000), 'qty', 1 + g % 7,
+                                'tags', jsonb_build_array('web', 'promo'),
+                                'note', 'lorem ipsum dolor sit amet, consectetur adipiscing')
+      FROM generate_series(1, n) AS g
+    $$;
+    CREATE PROCEDURE bench_load(txns int, rows_per_txn int) LANGUAGE plpgsql AS $$
+    BEGIN
+      FOR i IN 1..txns LOOP
+        PERFORM bench_insert(rows_per_txn);
+        COMMIT;
+      END LOOP;
+    END $$;
+  `);
+}
+
+function stopPostgres() {
+  if (!harnessDir) return;
+  try {
+    execFileSync(path.join(ROOT, 'scripts/pg-harness.sh'), ['stop', harnessDir]);
+  } catch {
+    /* best effort */
+  }
+  harnessDir = null;
+}
+
+function psql(sql) {
+  return run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', pgEnv.PGHOST, '-p', pgEnv.PGPORT,
+                      '-U', 'postgres', '-d', 'postgres', '-c', sql]);
+}
+
+async function scalar(sql, params = []) {
+  const r = await db.query(sql, params);
+  return r.rows.length ? Object.values(r.rows[0])[0] : null;
+}
+
+async function createSlot(name) {
+  await db.query("SELECT pg_create_logical_replication_slot($1, 'pgoutput')", [name]);
+}
+
+async function dropSlot(name) {
+  const giveUpAt = Date.now() + 15000;
+  for (;;) {
+    const active = await scalar('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [name]);
+    if (active === null) break;
+    if (Date.now() > giveUpAt) throw new Error(`slot ${name} still in use by pid ${active}`);
+    await sleep(50);
+  }
+  await db.query('SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1', [name]);
+}
+
+async function slotReached(slot, lsn) {
+  return scalar('SELECT confirmed_flush_lsn >= $2::pg_lsn FROM pg_replication_slots WHERE slot_name = $1',
+                [slot, lsn]);
+}
+
+// Samples the CPU time of the walsender serving `slot` until stopped; the
+// last sample is kept (it undercounts by at most one interval).
+function walsenderSampler(slot) {
+  const state = { pid: null, cpu_s: null, stopped: false };
+  (async () => {
+    while (!state.stopped) {
+      try {
+        if (state.pid === null) {
+          state.pid = await scalar('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot]);
+        }
+        if (state.pid !== null) {
+          const c = cpuSeconds(state.pid);
+          if (c !== null) state.cpu_s = c;
+        }
+      } catch {
+        /* keep sampling */
+      }
+      await sleep(100);
+    }
+  })();
+  return state;
+}
+
+// ---------------------------------------------------------------------------
+// Webhook receiver.
+
+let receiver = null;
+
+async function startReceiver() {
+  const child = start('node', [path.join(BENCH_DIR, 'receiver.mjs')], {
+    stdout: 'pipe',
+    stderr: path.join(workDir, 'receiver.log'),
+  });
+  const port = await new Promise((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d) => {
+      buf += d;
+      const line = buf.split('\n')[0];
+      if (buf.includes('\n')) resolve(JSON.parse(line).port);
+    });
+    child.exited.then(() => reject(new Error('the webhook receiver exited at start-up')));
+  });
+  receiver = { child, port, url: `http://127.0.0.1:${port}` };
+}
+
+async function receiverCall(pathAndQuery, method = 'GET') {
+  const r = await fetch(receiver.url + pathAndQuery, { method });
+  return r.json();
+}
+
+// ---------------------------------------------------------------------------
+// Consumers.
+
+function conninfo() {
+  return `host=${pgEnv.PGHOST} port=${pgEnv.PGPORT} user=postgres dbname=postgres`;
+}
+
+// Runs a command that exits by itself once done, under /usr/bin/time.
+async function runTimed(name, cmd, args, slot, timeoutMs) {
+  const timeFile = path.join(workDir, `${name}.time`);
+  const sampler = walsenderSampler(slot);
+  const t0 = nowMs();
+  const child = start('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, cmd, ...args], {
+    stdout: path.join(workDir, `${name}.out`),
+    stderr: path.join(workDir, `${name}.err`),
+  });
+  const r = await Promise.race([child.exited, deadline(timeoutMs)]);
+  sampler.stopped = true;
+  if (r === null) {
+    await stopChild(child, 2000);
+    return { error: `timed out after ${timeoutMs / 1000} s` };
+  }
+  if (r.code !== 0) {
+    const err = fs.existsSync(path.join(workDir, `${name}.err`))
+      ? fs.readFileSync(path.join(workDir, `${name}.err`), 'utf8').trim().slice(-500) : '';
+    return { error: `exit ${r.code}: ${err}` };
+  }
+  const t = readTimeFile(timeFile);
+  return { seconds: (r.at - t0) / 1000, cpu_s: t.cpu_s, peak_rss_mb: t.peak_rss_mb, walsender_cpu_s: sampler.cpu_s };
+}
+
+function sluiceConfig(name, slot, destination, extraSink = '', statusIntervalMs = settings.status_interval_ms) {
+  return `data_dir: ${path.join(workDir, `data-${name}`)}
+log_level: warn
+log_format: json
+databases:
+  - name: bench
+    url: postgres://postgres@${pgEnv.PGHOST}:${pgEnv.PGPORT}/postgres
+    slot: {name: ${slot}}
+    publication: {name: bench_pub}
+${statusIntervalMs ? `    status_interval_ms: ${statusIntervalMs}\n` : ''}sinks:
+  - name: bench
+    batch_size: ${settings.batch_size}
+${extraSink}    destination: ${destination}
+`;
+}
+
+function startSluice(name, config) {
+  const file = path.join(workDir, `${name}.yaml`);
+  fs.writeFileSync(file, config);
+  return start(settings.sluice_bin, ['run', '-c', file], {
+    stdout: path.join(workDir, `${name}.out`),
+    stderr: path.join(workDir, `${name}.log`),
+  });
+}
+
+// perf record on a running process: cpu-clock samples (this machine has no
+// hardware counters) with DWARF call graphs (the release build keeps no frame
+// pointers). Costs the profiled process some throughput.
+function startPerf(name, pid) {
+  const dir = path.join(BENCH_DIR, 'results', 'perf');
+  fs.mkdirSync(dir, { recursive: true });
+  return start('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '499', '--call-graph', 'dwarf,16384',
+                        '-p', String(pid), '-o', path.join(dir, `${name}.data`)], {
+    stderr: path.join(workDir, `${name}.perf.log`),
+  });
+}
+
+function sluiceLogTail(name) {
+  try {
+    return fs.readFileSync(path.join(workDir, `${name}.log`), 'utf8').trim().split('\n').slice(-5).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+// Starts Sluice on `slot` and waits until everything up to `endpos` is
+// delivered: the receiver has all rows (webhook), or the slot's confirmed
+// position reached endpos (Sluice confirms only what its sinks acknowledged).
+async function runSluice(name, sink, slot, endpos, rows, timeoutMs) {
+  let destination;
+  const outFile = path.join(workDir, `${name}.jsonl`);
+  if (sink === 'null') destination = '{type: "null"}';
+  else if (sink === 'file') destination = `{type: file, path: "${outFile}"}`;
+  else {
+    destination = `{type: webhook, url: "${receiver.url}/hook"}`;
+    await receiverCall(`/_reset?mode=count&expect=${rows}`, 'POST');
+  }
+  const sampler = walsenderSampler(slot);
+  const t0 = nowMs();
+  const child = startSluice(name, sluiceConfig(name, slot, destination));
+  const perf = settings.perf ? startPerf(name, child.pid) : null;
+  const giveUpAt = t0 + timeoutMs;
+  let doneAt = null;
+  let failure = null;
+  while (doneAt === null) {
+    await sleep(50);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      failure = `sluice exited (${child.exitCode ?? child.signalCode}): ${sluiceLogTail(name)}`;
+      break;
+    }
+    if (nowMs() > giveUpAt) {
+      failure = `timed out after ${timeoutMs / 1000} s`;
+      break;
+    }
+    if (sink === 'webhook') {
+      const s = await receiverCall('/_stats');
+      if (s.reached_at_ms) doneAt = s.reached_at_ms;
+    } else if (await slotReached(slot, endpos)) {
+      doneAt = nowMs();
+    }
+  }
+  const cpu = cpuSeconds(child.pid);
+  const mem = memory(child.pid);
+  sampler.stopped = true;
+  if (perf) {
+    perf.kill('SIGINT');
+    await perf.exited;
+  }
+  await stopChild(child);
+  if (failure) return { error: failure };
+  const result = {
+    seconds: (doneAt - t0) / 1000,
+    cpu_s: cpu,
+    peak_rss_mb: mem?.hwm_mb ?? null,
+    walsender_cpu_s: sampler.cpu_s,
+  };
+  if (sink === 'file') {
+    result.delivered = Number((await run('wc', ['-l', outFile])).trim().split(/\s+/)[0]);
+    result.delivered_bytes = fs.statSync(outFile).size;
+    fs.rmSync(outFile, { force: true });
+  } else if (sink === 'webhook') {
+    const stats = await receiverCall('/_stats');
+    result.delivered = stats.count;
+    result.delivered_bytes = stats.bytes;
+    result.requests = stats.requests;
+  }
+  if (result.delivered !== undefined && result.delivered < rows) {
+    return { error: `only ${result.delivered} of ${rows} messages delivered` };
+  }
+  return result;
+}
+
+async function runConsumer(workload, consumer, slot, endpos, rows) {
+  const name = `${workload}-${consumer}`;
+  const timeoutMs = 120_000 + rows;  // generous: 1 ms per row beyond two minutes
+  switch (consumer) {
+    case 'recvlogical_p1':
+    case 'recvlogical_p2': {
+      const proto = consumer === 'recvlogical_p1'
+        ? ['-o', 'proto_version=1']
+        : ['-o', 'proto_version=2', '-o', 'streaming=on'];
+      return runTimed(name, 'pg_recvlogical', [
+        '-d', conninfo(), '-S', slot, '--start', `--endpos=${endpos}`, '--no-loop', '-F', '0',
+        '-f', '/dev/null', ...proto, '-o', 'publication_names=bench_pub',
+      ], slot, timeoutMs);
+    }
+    case 'node_peer':
+      return runTimed(name, 'node', [
+        path.join(BENCH_DIR, 'peer.mjs'), '--host', pgEnv.PGHOST, '--port', pgEnv.PGPORT,
+        '--slot', slot, '--publication', 'bench_pub', '--expect', String(rows),
+      ], slot, timeoutMs);
+    case 'sluice_null':
+      return runSluice(name, 'null', slot, endpos, rows, timeoutMs);
+    case 'sluice_file':
+      return runSluice(name, 'file', slot, endpos, rows, timeoutMs);
+    case 'sluice_webhook':
+      return runSluice(name, 'webhook', slot, endpos, rows, timeoutMs);
+    default:
+      throw new Error(`no runner for ${consumer}`);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Workloads.
+
+// Creates one slot per consumer at the same point, loads, then lets each
+// consumer drain the same backlog, one after another.
+async function backlogWorkload(id, title, rows, load) {
+  const consumers = settings.consumers.filter((c) => !NOT_IMPLEMENTED.has(c));
+  const slots = Object.fromEntries(consumers.map((c) => [c, `${id}_${c}`]));
+  for (const c of consumers) await createSlot(slots[c]);
+  log(`${id}: loading ${rows.toLocaleString('en-US')} rows`);
+  const t0 = nowMs();
+  await load();
+  const loadSeconds = (nowMs() - t0) / 1000;
+  const endpos = await scalar('SELECT pg_current_wal_lsn()::text');
+  const walBytes = Number(await scalar(
+    "SELECT pg_wal_lsn_diff($1::pg_lsn, restart_lsn) FROM pg_replication_slots WHERE slot_name = $2",
+    [endpos, slots[consumers[0]]]));
+  await db.query('INSERT INTO bench_fence VALUES (1)');
+  await db.query('CHECKPOINT');
+  log(`${id}: loaded in ${loadSeconds.toFixed(1)} s (${(walBytes / 2 ** 20).toFixed(0)} MiB of WAL), end position ${endpos}`);
+  const results = [];
+  for (const consumer of settings.consumers) {
+    if (NOT_IMPLEMENTED.has(consumer)) {
+      results.push({ consumer, label: CONSUMER_LABELS[consumer], status: 'n/a (not implemented)' });
+      continue;
+    }
+    log(`${id}: ${CONSUMER_LABELS[consumer]}`);
+    const r = await runConsumer(id, consumer, slots[consumer], endpos, rows);
+    await dropSlot(slots[consumer]);
+    const entry = { consumer, label: CONSUMER_LABELS[consumer], ...r };
+    if (r.error) {
+      entry.status = `failed: ${r.error}`;
+      log(`${id}: ${consumer} ${entry.status}`);
+    } else {
+      entry.status = 'ok';
+      entry.rows_per_s = rows / r.seconds;
+      entry.cpu_s_per_million = r.cpu_s === null ? null : (r.cpu_s / rows) * 1e6;
+      log(`${id}: ${consumer}: ${r.seconds.toFixed(2)} s, ${Math.round(entry.rows_per_s).toLocaleString('en-US')} rows/s`);
+    }
+    results.push(entry);
+  }
+  const ref = results.find((e) => e.consumer === 'recvlogical_p1' && e.status === 'ok');
+  for (const e of results) {
+    if (ref && e.rows_per_s) e.ratio_to_recvlogical_p1 = e.rows_per_s / ref.rows_per_s;
+  }
+  return { id, title, rows, load_seconds: loadSeconds, wal_bytes: walBytes, end_lsn: endpos, results };
+}
+
+function pgbenchScript(opsPerTxn) {
+  const op = `\\set r random(1, 100)
+\\set id random(1, :maxid)
+\\if :r <= 50
+INSERT INTO events (kind, customer, amount, payload) VALUES ('order.created', 'customer-' || :id || '@example.com', (:id % 100000) / 100.0, '{"sku": "SKU-1", "qty": 1, "tags": ["web", "promo"], "note": "lorem ipsum dolor sit amet, consectetur adipiscing"}');
+\\elif :r <= 85
+UPDATE events SET amount = amount + 1, kind = 'order.updated' WHERE id = :id;
+\\else
+DELETE FROM events WHERE id = :id;
+\\endif
+`;
+  if (opsPerTxn === 1) return op;
+  return `BEGIN;\n${op.repeat(opsPerTxn)}COMMIT;\n`;
+}
+
+// One paced writer run (pgbench) at `spec`: "rate" or "rate x ops per transaction".
+async function pacedWriter(spec, maxid) {
+  const [rateText, opsText] = spec.split('x');
+  const rate = Number(rateText);
+  const opsPerTxn = Number(opsText || 1);
+  const txnRate = Math.round(rate / opsPerTxn);
+  const scriptFile = path.join(workDir, `w4-${opsPerTxn}.sql`);
+  fs.writeFileSync(scriptFile, pgbenchScript(opsPerTxn));
+  const clients = txnRate >= 5000 ? 8 : 4;
+  const out = await run('pgbench', ['-n', '-h', pgEnv.PGHOST, '-p', pgEnv.PGPORT, '-U', 'postgres',
+                                    '-c', String(clients), '-j', '2', '-R', String(txnRate),
+                                    '-T', String(settings.w4_seconds), '-D', `maxid=${maxid}`,
+                                    '-f', scriptFile, 'postgres']);
+  const tps = Number((out.match(/tps = ([\d.]+)/) || [])[1]);
+  const lag = (out.match(/rate limit schedule lag: avg ([\d.]+)/) || [])[1];
+  return {
+    target_ops_per_s: rate,
+    ops_per_transaction: opsPerTxn,
+    achieved_ops_per_s: tps * opsPerTxn,
+    transactions: Number((out.match(/actually processed: (\d+)/) || [])[1]),
+    pgbench_schedule_lag_ms: lag === undefined ? null : Number(lag),
+  };
+}
+
+async function waitFor(condition, timeoutMs) {
+  const start = nowMs();
+  while (nowMs() - start < timeoutMs) {
+    if (await condition()) return (nowMs() - start) / 1000;
+    await sleep(50);
+  }
+  return null;
+}
+
+async function waitActive(slot) {
+  await waitFor(async () => (await scalar('SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1', [slot])) !== null, 10_000);
+  await sleep(1000);
+}
+
+// W4 with Sluice delivering to the local webhook receiver, which records
+// commit timestamp -> arrival per message.
+async function latencySluice(maxid) {
+  const slot = 'w4_sluice_webhook';
+  const name = 'w4-sluice_webhook';
+  await createSlot(slot);
+  await receiverCall('/_reset?mode=latency', 'POST');
+  // batch_timeout_ms 0: send whatever is ready at once (the default 50 ms
+  // wait to fill a batch would be most of the latency at low rates).
+  const child = startSluice(name, sluiceConfig(name, slot, `{type: webhook, url: "${receiver.url}/hook"}`,
+                                               '    batch_timeout_ms: 0\n', settings.w4_status_interval_ms));
+  await waitActive(slot);
+  const runs = [];
+  for (const spec of settings.w4_rates) {
+    await receiverCall('/_reset?mode=latency', 'POST');
+    const cpu0 = cpuSeconds(child.pid);
+    log(`w4: Sluice -> webhook, ${spec} ops/s for ${settings.w4_seconds} s`);
+    let writer;
+    try {
+      writer = await pacedWriter(spec, maxid);
+    } catch (e) {
+      runs.push({ spec, status: `failed: ${e.message}` });
+      continue;
+    }
+    const target = await scalar('SELECT pg_current_wal_lsn()::text');
+    const drained = await waitFor(async () => child.exitCode === null && slotReached(slot, target), 120_000);
+    const stats = await receiverCall('/_stats');
+    const mem = memory(child.pid);
+    const cpu1 = cpuSeconds(child.pid);
+    runs.push({
+      spec, ...writer,
+      messages: stats.count,
+      latency_ms: stats.latency_ms ?? null,
+      rss_mb: mem?.rss_mb ?? null,
+      peak_rss_mb: mem?.hwm_mb ?? null,
+      cpu_s: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null,
+      status: drained !== null ? 'ok' : `not drained: ${sluiceLogTail(name)}`,
+    });
+    logLatency(writer, stats);
+  }
+  await stopChild(child);
+  await dropSlot(slot);
+  return { consumer: 'sluice_webhook', label: 'Sluice -> webhook (batch_timeout_ms 0)', runs };
+}
+
+// W4 reference: the Node peer, timing arrival in the consumer itself (no
+// delivery anywhere): what Postgres and this machine's scheduling cost.
+async function latencyPeer(maxid) {
+  const slot = 'w4_node_peer';
+  await createSlot(slot);
+  const child = start('node', [path.join(BENCH_DIR, 'peer.mjs'), '--host', pgEnv.PGHOST, '--port', pgEnv.PGPORT,
+                               '--slot', slot, '--publication', 'bench_pub', '--mode', 'latency'], {
+    stdout: 'pipe', stderr: path.join(workDir, 'w4-node_peer.err'),
+  });
+  const lines = [];
+  let buf = '';
+  child.stdout.on('data', (d) => {
+    buf += d;
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      lines.push(JSON.parse(buf.slice(0, i)));
+      buf = buf.slice(i + 1);
+    }
+  });
+  const snapshot = async () => {
+    const before = lines.length;
+    child.kill('SIGUSR2');
+    await waitFor(async () => lines.length > before, 10_000);
+    return lines[lines.length - 1];
+  };
+  await waitActive(slot);
+  const runs = [];
+  for (const spec of settings.w4_rates) {
+    await snapshot();  // start over
+    log(`w4: Node peer, ${spec} ops/s for ${settings.w4_seconds} s`);
+    let writer;
+    try {
+      writer = await pacedWriter(spec, maxid);
+    } catch (e) {
+      runs.push({ spec, status: `failed: ${e.message}` });
+      continue;
+    }
+    const target = await scalar('SELECT pg_current_wal_lsn()::text');
+    const drained = await waitFor(async () => child.exitCode === null && scalar(
+      `SELECT r.sent_lsn >= $1::pg_lsn FROM pg_stat_replication r
+         JOIN pg_replication_slots s ON s.active_pid = r.pid WHERE s.slot_name = $2`, [target, slot]), 120_000);
+    await sleep(500);
+    const stats = await snapshot();
+    const mem = memory(child.pid);
+    runs.push({
+      spec, ...writer,
+      messages: stats.count,
+      latency_ms: stats.latency_ms ?? null,
+      rss_mb: mem?.rss_mb ?? null,
+      peak_rss_mb: mem?.hwm_mb ?? null,
+      status: drained !== null ? 'ok' : 'not drained',
+    });
+    logLatency(writer, stats);
+  }
+  await stopChild(child);
+  await dropSlot(slot);
+  return { consumer: 'node_peer', label: 'reference: Node peer, timed on arrival', runs };
+}
+
+function logLatency(writer, stats) {
+  const l = stats.latency_ms;
+  log(`w4: achieved ${Math.round(writer.achieved_ops_per_s)} ops/s, ${stats.count} messages` +
+      (l ? `, p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, max ${l.max.toFixed(1)} ms` : ''));
+}
+
+async function latencyWorkload() {
+  if (Number(await scalar('SELECT count(*) FROM (SELECT 1 FROM events LIMIT 100000) t')) < 100000) {
+    await psql('SELECT bench_insert(100000)');
+  }
+  const maxid = Number(await scalar('SELECT max(id) FROM events'));
+  const consumers = [];
+  if (settings.consumers.includes('sluice_webhook')) consumers.push(await latencySluice(maxid));
+  if (settings.consumers.includes('node_peer')) consumers.push(await latencyPeer(maxid));
+  return {
+    id: 'w4',
+    title: `W4 latency, commit -> arrival, paced mixed insert/update/delete writer, ${settings.w4_seconds} s per rate` +
+      `, Sluice status_interval_ms ${settings.w4_status_interval_ms ?? 'default'}`,
+    seconds: settings.w4_seconds,
+    consumers,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Report.
+
+function fmt(n, digits = 0) {
+  if (n === null || n === undefined || Number.isNaN(n)) return '-';
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function pad(s, n, right = false) {
+  s = String(s);
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+function renderTable(report) {
+  const lines = [];
+  const m0 = report.machine.before;
+  const m1 = report.machine.after;
+  lines.push(`Sluice benchmark, ${report.date} (${report.host.cpus} CPUs, ${report.host.cpu_model})`);
+  lines.push(`load average before ${m0.loadavg.join(' ')} (busy ${m0.busy_pct}%), after ${m1 ? m1.loadavg.join(' ') + ` (busy ${m1.busy_pct}%)` : '-'}`);
+  const others = (m) => m.top_processes.filter((p) => p.cpu_pct >= 10).map((p) => `${p.comm} ${p.cpu_pct}%`).join(', ') || 'none';
+  lines.push(`other processes using CPU: before: ${others(m0)}; after: ${m1 ? others(m1) : '-'}`);
+  for (const w of report.workloads) {
+    lines.push('');
+    if (w.id === 'w4') {
+      lines.push(`${w.title} (load average ${w.loadavg_before[0]} -> ${w.loadavg_after[0]})`);
+      lines.push(`  ${pad('consumer', 50)}${pad('ops/s', 12)}${pad('achieved', 10, true)}${pad('messages', 10, true)}${pad('p50 ms', 9, true)}${pad('p99 ms', 9, true)}${pad('max ms', 9, true)}${pad('RSS MB', 8, true)}`);
+      for (const c of w.consumers) {
+        for (const r of c.runs) {
+          const l = r.latency_ms || {};
+          lines.push(`  ${pad(c.label, 50)}${pad(r.spec, 12)}${pad(fmt(r.achieved_ops_per_s), 10, true)}${pad(fmt(r.messages), 10, true)}${pad(fmt(l.p50, 1), 9, true)}${pad(fmt(l.p99, 1), 9, true)}${pad(fmt(l.max, 1), 9, true)}${pad(fmt(r.rss_mb, 1), 8, true)}${r.status === 'ok' ? '' : '  ' + r.status}`);
+        }
+      }
+      lines.push(`  ${pad('Sluice -> http_pull', 50)}n/a (not implemented)`);
+      continue;
+    }
+    if (w.id === 'w5') {
+      lines.push(`${w.title}: ${w.status}`);
+      continue;
+    }
+    lines.push(`${w.title}: ${fmt(w.rows)} rows, ${fmt(w.wal_bytes / 2 ** 20)} MiB of WAL (load took ${fmt(w.load_seconds, 1)} s; load average ${w.loadavg_before[0]} -> ${w.loadavg_after[0]})`);
+    lines.push(`  ${pad('consumer', 38)}${pad('seconds', 9, true)}${pad('rows/s', 10, true)}${pad('vs p1', 8, true)}${pad('peak RSS MB', 13, true)}${pad('CPU s/1M', 10, true)}${pad('walsender CPU s', 17, true)}`);
+    for (const r of w.results) {
+      if (r.status !== 'ok') {
+        lines.push(`  ${pad(r.label, 38)}  ${r.status}`);
+        continue;
+      }
+      lines.push(`  ${pad(r.label, 38)}${pad(fmt(r.seconds, 2), 9, true)}${pad(fmt(r.rows_per_s), 10, true)}${pad(r.ratio_to_recvlogical_p1 ? fmt(r.ratio_to_recvlogical_p1, 2) + 'x' : '-', 8, true)}${pad(fmt(r.peak_rss_mb, 1), 13, true)}${pad(fmt(r.cpu_s_per_million, 2), 10, true)}${pad(fmt(r.walsender_cpu_s, 1), 17, true)}`);
+    }
+  }
+  lines.push('');
+  lines.push('Targets (issue 5):');
+  for (const t of report.targets) lines.push(`  [${t.verdict}] ${t.target}: ${t.measured}`);
+  return lines.join('\n');
+}
+
+function evaluateTargets(report) {
+  const targets = [];
+  const get = (w, c) => report.workloads.find((x) => x.id === w)?.results.find((r) => r.consumer === c && r.status === 'ok');
+  const add = (target, ok, measured) => targets.push({ target, verdict: ok === null ? 'n/a' : ok ? 'met' : 'MISSED', measured });
+  for (const w of ['w1', 'w2']) {
+    const ref = get(w, 'recvlogical_p1');
+    for (const [c, min] of [['sluice_null', 1.0], ['sluice_webhook', 0.7], ['sluice_http_pull', 0.7]]) {
+      const r = get(w, c);
+      if (c === 'sluice_http_pull') {
+        add(`${w.toUpperCase()} http_pull >= ${min}x pg_recvlogical proto 1`, null, 'not implemented');
+      } else if (r && ref) {
+        add(`${w.toUpperCase()} ${c.replace('sluice_', '')} >= ${min.toFixed(1)}x pg_recvlogical proto 1`,
+            r.ratio_to_recvlogical_p1 >= min, `${r.ratio_to_recvlogical_p1.toFixed(2)}x`);
+      }
+    }
+  }
+  for (const w of ['w1', 'w2', 'w3']) {
+    const peer = get(w, 'node_peer');
+    if (!peer) continue;
+    for (const c of ['sluice_null', 'sluice_file', 'sluice_webhook']) {
+      const r = get(w, c);
+      if (r) add(`${w.toUpperCase()} ${c.replace('sluice_', '')} >= 2x the Node peer`, r.rows_per_s >= 2 * peer.rows_per_s,
+                 `${(r.rows_per_s / peer.rows_per_s).toFixed(2)}x`);
+    }
+  }
+  for (const c of ['sluice_null', 'sluice_file', 'sluice_webhook']) {
+    const r = get('w3', c);
+    if (r) add(`W3 ${c.replace('sluice_', '')} peak RSS < 256 MB`, r.peak_rss_mb < 256, `${r.peak_rss_mb.toFixed(1)} MB`);
+  }
+  const w4 = report.workloads.find((x) => x.id === 'w4')?.consumers.find((c) => c.consumer === 'sluice_webhook');
+  if (w4) {
+    for (const r of w4.runs) {
+      if (!r.latency_ms) continue;
+      const limit = r.target_ops_per_s <= 2000 ? 10 : 50;
+      const short = r.achieved_ops_per_s < 0.95 * r.target_ops_per_s
+        ? ` (the writer reached only ${fmt(r.achieved_ops_per_s)} ops/s)` : '';
+      add(`W4 webhook p99 < ${limit} ms at ${fmt(r.target_ops_per_s)} ops/s${r.ops_per_transaction > 1 ? ` (${r.ops_per_transaction} ops/txn)` : ''}`,
+          r.latency_ms.p99 < limit, `${r.latency_ms.p99.toFixed(1)} ms${short}`);
+    }
+    const steady = w4.runs.find((r) => r.rss_mb);
+    if (steady) add('Steady-state RSS < 64 MB with one sink (W4, webhook)', steady.rss_mb < 64,
+                    `${steady.rss_mb.toFixed(1)} MB after ${steady.spec} ops/s (peak over W4 ${Math.max(...w4.runs.map((r) => r.peak_rss_mb || 0)).toFixed(1)} MB)`);
+    add('W4 p99 to the http_pull sink', null, 'not implemented');
+  }
+  add('W5 backfill >= 0.8x COPY', null, 'backfills not implemented');
+  return targets;
+}
+
+// ---------------------------------------------------------------------------
+
+async function main() {
+  if (!fs.existsSync(settings.sluice_bin)) {
+    throw new Error(`${settings.sluice_bin} is missing; build it: cmake --preset release && cmake --build --preset release`);
+  }
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'));
+  const report = {
+    date: new Date().toISOString(),
+    host: { cpus: os.cpus().length, cpu_model: os.cpus()[0]?.model?.trim(), mem_gb: Math.round(os.totalmem() / 2 ** 30),
+            kernel: os.release(), postgres: null, sluice_bin: path.relative(ROOT, settings.sluice_bin),
+            sluice_bin_built: fs.statSync(settings.sluice_bin).mtime.toISOString() },
+    git: (() => {
+      try {
+        return execFileSync('git', ['-C', ROOT, 'describe', '--always', '--dirty'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      } catch {
+        return null;
+      }
+    })(),
+    settings: { ...settings, sluice_bin: undefined, output: undefined, keep: undefined },
+    machine: { before: await machineSnapshot(), after: null },
+    workloads: [],
+  };
+  log(`load average ${report.machine.before.loadavg.join(' ')}, busy ${report.machine.before.busy_pct}%`);
+  await startPostgres();
+  report.host.postgres = await scalar('SHOW server_version');
+  await startReceiver();
+  const rowBytes = async () => Number(await scalar('SELECT avg(pg_column_size(e.*))::int FROM (SELECT * FROM events LIMIT 1000) e'));
+
+  const loadavg = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number);
+  for (const w of settings.workloads) {
+    const loadBefore = loadavg();
+    if (w === 'w1') {
+      const txns = Math.max(1, Math.round(settings.w1_rows / settings.w1_rows_per_txn));
+      const rows = txns * settings.w1_rows_per_txn;
+      report.workloads.push(await backlogWorkload('w1', `W1 backlog drain (${fmt(settings.w1_rows_per_txn)}-row transactions)`, rows,
+                                                  () => psql(`CALL bench_load(${txns}, ${settings.w1_rows_per_txn})`)));
+    } else if (w === 'w2') {
+      report.workloads.push(await backlogWorkload('w2', 'W2 single-row transactions', settings.w2_rows,
+                                                  () => psql(`CALL bench_load(${settings.w2_rows}, 1)`)));
+    } else if (w === 'w3') {
+      report.workloads.push(await backlogWorkload('w3', 'W3 one transaction', settings.w3_rows,
+                                                  () => psql(`SELECT bench_insert(${settings.w3_rows})`)));
+    } else if (w === 'w4') {
+      report.workloads.push(await latencyWorkload());
+    } else if (w === 'w5') {
+      report.workloads.push({ id: 'w5', title: 'W5 backfill vs COPY', status: 'n/a (not implemented)' });
+    } else {
+      throw new Error(`BENCH_WORKLOADS: unknown workload "${w}" (w1, w2, w3, w4, w5)`);
+    }
+    Object.assign(report.workloads[report.workloads.length - 1], { loadavg_before: loadBefore, loadavg_after: loadavg() });
+    if (!report.row_bytes) report.row_bytes = await rowBytes().catch(() => null);
+  }
+  report.machine.after = await machineSnapshot();
+  report.targets = evaluateTargets(report);
+  fs.mkdirSync(path.dirname(settings.output), { recursive: true });
+  fs.writeFileSync(settings.output, JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(renderTable(report) + '\n');
+  log(`wrote ${path.relative(process.cwd(), settings.output)}`);
+}
+
+function cleanup() {
+  for (const child of children) killGroup(child, 'SIGKILL');
+  stopPostgres();
+  if (workDir && !settings.keep) fs.rmSync(workDir, { recursive: true, force: true });
+  else if (workDir) log(`kept ${workDir}`);
+  workDir = null;
+}
+
+process.on('SIGINT', () => {
+  cleanup();
+  process.exit(130);
+});
+process.on('SIGTERM', () => {
+  cleanup();
+  process.exit(143);
+});
+
+main()
+  .then(async () => {
+    await db?.end();
+    cleanup();
+  })
+  .catch(async (e) => {
+    log(`error: ${e.stack || e.message}`);
+    try {
+      await db?.end();
+    } catch {
+      /* ignore */
+    }
+    cleanup();
+    process.exit(1);
+  });
