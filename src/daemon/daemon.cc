@@ -186,7 +186,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config) {
     const std::string spill_dir = cfg.data_dir + "/spill/" + db.name;
     std::filesystem::remove_all(spill_dir, ec);
     p->replicator = std::make_unique<source::Replicator>(
-        db, *p->catalog, *p->router, [raw] { return raw->checkpointer->Checkpoint(); },
+        db, *p->catalog, *p->router, [raw] { return raw->checkpointer->DurableLsn(); },
         [raw] { raw->acks->Reconnected(); }, spill_dir, p->slot.confirmed_flush,
         p->slot.server_version);
     log::Info("database ready", {{"database", db.name},
@@ -343,6 +343,7 @@ int Daemon::Run() {
   }
   for (auto& p : impl.pipelines) {
     for (auto& s : p->sinks) s.runner->Start();
+    p->checkpointer->Start();
     DatabasePipeline* raw = p.get();
     p->reader = std::thread([raw] {
       pthread_setname_np(pthread_self(), "sluice-reader");
@@ -383,6 +384,7 @@ int Daemon::Run() {
       }
       s.runner->Stop();
     }
+    p->checkpointer->Stop();
     p->checkpointer->Checkpoint();
   }
   // 3. Tear down clients and loops.

@@ -148,7 +148,14 @@ void RenderChangePrefix(const Change& change, std::string& out) {
   AppendJsonString(out, rel->schema);
   out.append(",\"table_name\":");
   AppendJsonString(out, rel->table);
-  out.append(",\"commit_timestamp\":\"").append(FormatCommitTimestamp(change.commit_time_us));
+  // Every change of a transaction has the same commit time: format it once.
+  thread_local int64_t cached_time_us = INT64_MIN;
+  thread_local std::string cached_time;
+  if (change.commit_time_us != cached_time_us) {
+    cached_time = FormatCommitTimestamp(change.commit_time_us);
+    cached_time_us = change.commit_time_us;
+  }
+  out.append(",\"commit_timestamp\":\"").append(cached_time);
   out.append("\",\"commit_lsn\":");
   AppendJsonUint(out, change.position.commit_lsn);
   out.append(",\"commit_idx\":");

@@ -30,7 +30,13 @@ void SinkRunner::Start() {
 }
 
 void SinkRunner::Kick() {
-  asio::post(strand_, [self = shared_from_this()] { self->Pump(); });
+  // One pending pump is enough: it reads the queue after clearing the flag,
+  // so a message pushed before that is seen, and one pushed after kicks anew.
+  if (kick_pending_.exchange(true)) return;
+  asio::post(strand_, [self = shared_from_this()] {
+    self->kick_pending_.store(false);
+    self->Pump();
+  });
 }
 
 void SinkRunner::Stop() {

@@ -85,6 +85,7 @@ class SinkRunner : public std::enable_shared_from_this<SinkRunner> {
   AckTracker& acks_;
   boost::asio::steady_timer batch_timer_;
   bool batch_timer_armed_ = false;
+  std::atomic<bool> kick_pending_{false};
   std::set<boost::asio::steady_timer*> retry_timers_;  // pending retries, for Stop
   int in_flight_ = 0;
   bool stopped_ = false;

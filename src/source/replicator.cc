@@ -13,7 +13,8 @@
 namespace sluice::source {
 namespace {
 
-constexpr std::chrono::milliseconds kCheckpointInterval{250};
+// Upper bound of a poll, so that stop requests are seen promptly.
+constexpr std::chrono::milliseconds kMaxPollWait{250};
 
 int64_t NowUnixUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -148,18 +149,12 @@ Status Replicator::StreamOnce() {
 
   while (!stopping_.load()) {
     SLUICE_RETURN_IF_ERROR(MaybeSendStatus());
-    // Record acknowledged positions more often than they are confirmed to
-    // Postgres, so that a crash re-sends as little as possible.
-    if (std::chrono::steady_clock::now() >= next_checkpoint_) {
-      next_checkpoint_ = std::chrono::steady_clock::now() + kCheckpointInterval;
-      confirm_();
-    }
     char* buf = nullptr;
     const int n = PQgetCopyData(pg, &buf, /*async=*/1);
     if (n == 0) {
       const auto now = std::chrono::steady_clock::now();
       auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_status_ - now);
-      wait = std::clamp(wait, std::chrono::milliseconds(1), kCheckpointInterval);
+      wait = std::clamp(wait, std::chrono::milliseconds(1), kMaxPollWait);
       pollfd pfd{PQsocket(pg), POLLIN, 0};
       const int pr = ::poll(&pfd, 1, static_cast<int>(wait.count()));
       if (pr < 0 && errno != EINTR) return Status::Retryable("poll failed on replication socket");

@@ -35,8 +35,8 @@ struct ReplicatorStats {
 
 class Replicator {
  public:
-  // `confirm` returns the LSN that may be confirmed as flushed; it persists
-  // whatever must be durable first (see pipeline::Checkpointer).
+  // `confirm` returns the LSN that may be confirmed as flushed: one already
+  // durable in the state store (see pipeline::Checkpointer). Must be cheap.
   // `on_reconnect` runs on the reader thread after a lost connection, before
   // streaming resumes.
   Replicator(const config::DatabaseConfig& db, Catalog& catalog, ChangeHandler& handler,
@@ -74,7 +74,6 @@ class Replicator {
   Lsn start_lsn_;
   Lsn last_flushed_sent_ = 0;
   std::chrono::steady_clock::time_point next_status_;
-  std::chrono::steady_clock::time_point next_checkpoint_;
   std::chrono::steady_clock::time_point next_progress_log_;
   std::mt19937_64 rng_;
   ReplicatorStats stats_;
