@@ -163,6 +163,16 @@ Status SluiceProcess::Start() {
   return Status::Ok();
 }
 
+bool SluiceProcess::Alive() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  struct rusage usage {};
+  if (::wait4(pid_, &status, WNOHANG, &usage) == 0) return true;
+  pid_ = -1;
+  peak_rss_kb_ = usage.ru_maxrss;
+  return false;
+}
+
 void SluiceProcess::Kill9() {
   if (pid_ > 0) ::kill(pid_, SIGKILL);
 }

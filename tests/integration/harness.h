@@ -93,6 +93,8 @@ class SluiceProcess {
   // Waits for exit; returns the exit status (or -signal).
   int Wait();
   bool running() const { return pid_ > 0; }
+  // True while the child has not exited (reaps it if it has).
+  bool Alive();
   // Peak resident set of the last exited run, in KiB (from wait4).
   long peak_rss_kb() const { return peak_rss_kb_; }
 
