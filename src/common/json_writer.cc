@@ -3,9 +3,6 @@
 #include <charconv>
 
 namespace sluice {
-namespace {
-
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if invalid.
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
   size_t len;
@@ -33,8 +30,6 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
   return len;
 }
-
-}  // namespace
 
 void AppendJsonString(std::string& out, std::string_view value) {
   static const char kHex[] = "0123456789abcdef";

@@ -38,3 +38,19 @@ TEST(JsonWriterTest, IntegersAtTheirLimits) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(Utf8SequenceLengthTest, AcceptsValidAndRejectsOverlongAndSurrogates) {
+  EXPECT_EQ(Utf8SequenceLength("a", 0), 1u);
+  EXPECT_EQ(Utf8SequenceLength("\xC3\xA9", 0), 2u);
+  EXPECT_EQ(Utf8SequenceLength("\xE2\x9C\x93", 0), 3u);
+  EXPECT_EQ(Utf8SequenceLength("\xF0\x9F\x98\x80", 0), 4u);
+  EXPECT_EQ(Utf8SequenceLength("\xC0\x80", 0), 0u);      // overlong NUL
+  EXPECT_EQ(Utf8SequenceLength("\xED\xA0\x80", 0), 0u);  // surrogate
+  EXPECT_EQ(Utf8SequenceLength("\xE2\x9C", 0), 0u);      // truncated
+}
+
+}  // namespace
+}  // namespace sluice

@@ -185,35 +185,6 @@ int HexValue(char c) {
   return -1;
 }
 
-// Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
-size_t Utf8Length(std::string_view s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) return 1;
-  size_t len;
-  uint32_t min;
-  if ((c & 0xE0) == 0xC0) {
-    len = 2;
-    min = 0x80;
-  } else if ((c & 0xF0) == 0xE0) {
-    len = 3;
-    min = 0x800;
-  } else if ((c & 0xF8) == 0xF0) {
-    len = 4;
-    min = 0x10000;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  uint32_t cp = c & (0x7F >> len);
-  for (size_t k = 1; k < len; ++k) {
-    const auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return len;
-}
-
 // ---------------------------------------------------------------------------
 // json / jsonb: validated and re-written without insignificant whitespace, so
 // that a value never breaks a newline-delimited stream of messages.
@@ -334,7 +305,7 @@ class JsonCompactor {
       }
       if (c < 0x20) return false;
       if (c >= 0x80) {
-        size_t len = Utf8Length(in_, pos_);
+        size_t len = Utf8SequenceLength(in_, pos_);
         if (len == 0) {
           flush();
           out_.append("\xEF\xBF\xBD");
