@@ -55,6 +55,24 @@ std::optional<Response> AckIds(const json& body, std::vector<std::string>* ids) 
   return std::nullopt;
 }
 
+// The common part of ack and nack: the stream, the body and its ack ids.
+struct AckRequest {
+  PullQueue* queue = nullptr;
+  json body;
+  std::vector<std::string> ids;
+};
+
+std::optional<Response> ParseAckRequest(const StreamRegistry& streams, const Request& request,
+                                        AckRequest* out) {
+  const std::string name(request.PathParam("name"));
+  out->queue = streams.Find(name);
+  if (out->queue == nullptr) return NotFound("no stream named \"" + name + "\"");
+  auto body = Body(request);
+  if (!body.ok()) return MalformedJson(body.status());
+  out->body = std::move(body).value();
+  return AckIds(out->body, &out->ids);
+}
+
 Response Outcome(const char* count_key, const AckOutcome& outcome) {
   json failed = json::array();
   for (const std::string& id : outcome.unknown) {
@@ -131,27 +149,17 @@ Status AddStreamRoutes(Router& router, StreamRegistry& streams) {
       }));
   SLUICE_RETURN_IF_ERROR(
       router.AddSync("POST", "/api/streams/{name}/ack", [registry](const Request& request) {
-        const std::string name(request.PathParam("name"));
-        PullQueue* queue = registry->Find(name);
-        if (queue == nullptr) return NotFound("no stream named \"" + name + "\"");
-        auto body = Body(request);
-        if (!body.ok()) return MalformedJson(body.status());
-        std::vector<std::string> ids;
-        if (auto err = AckIds(*body, &ids)) return *err;
-        return Outcome("acked", queue->Ack(ids));
+        AckRequest ack;
+        if (auto err = ParseAckRequest(*registry, request, &ack)) return *err;
+        return Outcome("acked", ack.queue->Ack(ack.ids));
       }));
   SLUICE_RETURN_IF_ERROR(
       router.AddSync("POST", "/api/streams/{name}/nack", [registry](const Request& request) {
-        const std::string name(request.PathParam("name"));
-        PullQueue* queue = registry->Find(name);
-        if (queue == nullptr) return NotFound("no stream named \"" + name + "\"");
-        auto body = Body(request);
-        if (!body.ok()) return MalformedJson(body.status());
-        std::vector<std::string> ids;
-        if (auto err = AckIds(*body, &ids)) return *err;
+        AckRequest ack;
+        if (auto err = ParseAckRequest(*registry, request, &ack)) return *err;
         int64_t delay = 0;
-        if (auto err = ReadInt(*body, "delay_ms", 0, kMaxDelayMs, &delay)) return *err;
-        return Outcome("nacked", queue->Nack(ids, std::chrono::milliseconds(delay)));
+        if (auto err = ReadInt(ack.body, "delay_ms", 0, kMaxDelayMs, &delay)) return *err;
+        return Outcome("nacked", ack.queue->Nack(ack.ids, std::chrono::milliseconds(delay)));
       }));
   SLUICE_RETURN_IF_ERROR(router.AddSync("GET", "/api/streams", [registry](const Request&) {
     json data = json::array();
