@@ -160,7 +160,12 @@ void RenderChangePrefix(const Change& change, std::string& out) {
   AppendJsonUint(out, change.position.commit_lsn);
   out.append(",\"commit_idx\":");
   AppendJsonUint(out, change.position.commit_idx);
-  out.append(",\"idempotency_key\":\"").append(IdempotencyKey(change.position));
+  out.append(",\"idempotency_key\":\"");
+  if (change.idempotency_key.empty()) {
+    out.append(IdempotencyKey(change.position));
+  } else {
+    out.append(change.idempotency_key);  // base64: nothing to escape
+  }
   out.append("\",\"record_pks\":[");
   bool first = true;
   for (std::string_view v : RecordKeyValues(change)) {

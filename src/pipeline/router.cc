@@ -117,36 +117,51 @@ Status Router::OnChange(const source::Change& change) {
   // never waits on the socket; keep the status updates flowing anyway.
   if ((++changes_seen_ & 1023) == 0 && while_blocked_) while_blocked_();
   const source::RelationInfo& rel = change.relation ? *change.relation : *change.truncated.front();
-  bool rendered = false;
+  rendered_ = false;
   for (size_t s = 0; s < sinks_.size(); ++s) {
     const RoutedSink& sink = sinks_[s];
     if (!sink.config->active) continue;
     if (!SinkWants(*sink.config, rel.schema, rel.table, change.action)) continue;
-    if (acks_.ShouldSkip(s, change.position)) continue;
-    if (!rendered) {
-      prefix_.clear();
-      RenderChangePrefix(change, prefix_);
-      rendered = true;
-    }
-    auto queued = std::make_unique<QueuedMessage>();
-    Message& m = queued->message;
-    m.position = change.position;
-    m.action = change.action;
-    m.commit_time_us = change.commit_time_us;
-    m.table_schema = rel.schema;
-    m.table_name = rel.table;
-    m.group_key = GroupKey(s, change);
-    m.idempotency_key = IdempotencyKey(change.position);
-    m.json.reserve(prefix_.size() + sink.suffix.size());
-    m.json.append(prefix_).append(sink.suffix);
-    queued->ticket = acks_.Track(s, change.position);
-    while (!sink.queue->Push(queued, std::chrono::milliseconds(100))) {
-      if (stopping_.load()) return Status::Retryable("stopping: sink queue full");
-      if (while_blocked_) while_blocked_();
-    }
-    routed_.fetch_add(1, std::memory_order_relaxed);
-    per_sink_[s].fetch_add(1, std::memory_order_relaxed);
+    SLUICE_RETURN_IF_ERROR(RouteToSink(s, change, rel));
   }
+  return Status::Ok();
+}
+
+Status Router::OnBackfillChange(size_t sink, const source::Change& change) {
+  if ((++changes_seen_ & 1023) == 0 && while_blocked_) while_blocked_();
+  if (sink >= sinks_.size() || !change.relation) return Status::Ok();
+  rendered_ = false;
+  return RouteToSink(sink, change, *change.relation);
+}
+
+Status Router::RouteToSink(size_t s, const source::Change& change,
+                           const source::RelationInfo& rel) {
+  const RoutedSink& sink = sinks_[s];
+  if (acks_.ShouldSkip(s, change.position)) return Status::Ok();
+  if (!rendered_) {
+    prefix_.clear();
+    RenderChangePrefix(change, prefix_);
+    rendered_ = true;
+  }
+  auto queued = std::make_unique<QueuedMessage>();
+  Message& m = queued->message;
+  m.position = change.position;
+  m.action = change.action;
+  m.commit_time_us = change.commit_time_us;
+  m.table_schema = rel.schema;
+  m.table_name = rel.table;
+  m.group_key = GroupKey(s, change);
+  m.idempotency_key = change.idempotency_key.empty() ? IdempotencyKey(change.position)
+                                                     : std::string(change.idempotency_key);
+  m.json.reserve(prefix_.size() + sink.suffix.size());
+  m.json.append(prefix_).append(sink.suffix);
+  queued->ticket = acks_.Track(s, change.position);
+  while (!sink.queue->Push(queued, std::chrono::milliseconds(100))) {
+    if (stopping_.load()) return Status::Retryable("stopping: sink queue full");
+    if (while_blocked_) while_blocked_();
+  }
+  routed_.fetch_add(1, std::memory_order_relaxed);
+  per_sink_[s].fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();
 }
 

@@ -43,6 +43,11 @@ class Router : public source::ChangeHandler {
   void OnCommit(const source::TransactionInfo& txn) override;
   void OnIdle(Lsn wal_end) override;
 
+  // A backfill's row (action read) for sink `sink` only, at the position of
+  // the watermark that released it (inside that watermark's transaction).
+  // Reader thread only, like OnChange.
+  Status OnBackfillChange(size_t sink, const source::Change& change);
+
   uint64_t routed() const { return routed_.load(std::memory_order_relaxed); }
   // Messages queued for sink `index` since start.
   uint64_t routed(size_t index) const { return per_sink_[index].load(std::memory_order_relaxed); }
@@ -54,6 +59,7 @@ class Router : public source::ChangeHandler {
   };
   const std::vector<size_t>& GroupIndexes(size_t sink, const source::RelationInfo& rel);
   std::string GroupKey(size_t sink, const source::Change& change);
+  Status RouteToSink(size_t sink, const source::Change& change, const source::RelationInfo& rel);
 
   std::vector<RoutedSink> sinks_;
   AckTracker& acks_;
@@ -61,6 +67,7 @@ class Router : public source::ChangeHandler {
   const std::atomic<bool>& stopping_;
   std::vector<std::unordered_map<uint32_t, GroupColumns>> group_columns_;
   std::string prefix_;
+  bool rendered_ = false;  // prefix_ holds the current change
   uint64_t changes_seen_ = 0;
   std::atomic<uint64_t> routed_{0};
   std::unique_ptr<std::atomic<uint64_t>[]> per_sink_;

@@ -59,6 +59,9 @@ struct Change {
   bool old_is_key_only = false;
   std::string_view annotations;        // raw JSON text, empty when none
   std::vector<RelationRef> truncated;  // truncate only
+  // Set for backfill reads (backfill id and key); empty: derived from
+  // `position`.
+  std::string_view idempotency_key;
 };
 
 struct TransactionInfo {
