@@ -12,6 +12,7 @@
 #include "api/json_error.h"
 #include "api/stream_routes.h"
 #include "common/log.h"
+#include "daemon/sink_routes.h"
 #include "metrics/registry.h"
 #include "pipeline/ack_tracker.h"
 #include "pipeline/checkpointer.h"
@@ -169,6 +170,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config) {
       ro.batch_timeout = s.config->batch_timeout;
       ro.max_retry_count = s.config->max_retry_count;
       ro.backoff = BackoffPolicy{s.config->retry_initial, s.config->retry_max, 2.0};
+      ro.failed_store = impl.store.get();
       SinkSlot* slot_ptr = &s;
       ro.observe_latency = [slot_ptr](double seconds) {
         if (slot_ptr->latency) slot_ptr->latency->Observe(seconds);
@@ -225,27 +227,15 @@ Status Daemon::StartApi() {
     }
     return reasons;
   });
-  SLUICE_RETURN_IF_ERROR(
-      impl.server->router().AddSync("GET", "/api/sinks", [pipelines](const api::Request&) {
-        nlohmann::json data = nlohmann::json::array();
-        for (DatabasePipeline* p : pipelines) {
-          for (size_t i = 0; i < p->sinks.size(); ++i) {
-            const SinkSlot& s = p->sinks[i];
-            const auto& st = s.runner->stats();
-            data.push_back({{"name", s.config->name},
-                            {"database", p->db->name},
-                            {"type", s.config->destination_type},
-                            {"ingested", p->router->routed(i)},
-                            {"delivered", st.delivered.load()},
-                            {"failed_attempts", st.failed_attempts.load()},
-                            {"discarded", st.discarded.load()},
-                            {"queue_bytes", s.queue->bytes()},
-                            {"queue_messages", s.queue->size()},
-                            {"in_flight_batches", st.in_flight_batches.load()}});
-          }
-        }
-        return api::JsonResponse(200, {{"data", data}});
-      }));
+  std::vector<SinkView> sink_views;
+  for (DatabasePipeline* p : pipelines) {
+    for (size_t i = 0; i < p->sinks.size(); ++i) {
+      const SinkSlot& s = p->sinks[i];
+      sink_views.push_back(SinkView{s.config, p->db->name, i, s.queue.get(), s.runner,
+                                    p->router.get(), p->acks.get(), p->replicator.get()});
+    }
+  }
+  SLUICE_RETURN_IF_ERROR(AddSinkRoutes(impl.server->router(), std::move(sink_views), *impl.store));
   SLUICE_RETURN_IF_ERROR(
       impl.server->router().AddSync("GET", "/api/databases", [pipelines](const api::Request&) {
         nlohmann::json data = nlohmann::json::array();

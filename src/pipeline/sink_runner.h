@@ -3,6 +3,13 @@
 // messages to the AckTracker, and retries failed batches with exponential
 // backoff and jitter. A failing batch blocks only its own groups.
 //
+// With a failed-message store, a batch that still fails after
+// `attempts_before_store` attempts is written to the store message by message
+// and acknowledged, so the slot advances; each message's group stays blocked
+// behind it (later messages of the group join it in the store, in order)
+// while it is retried with backoff, until it is delivered, discarded through
+// the API, or discarded after max_retry_count attempts.
+//
 // All state lives on an Asio strand; Kick() and sink callbacks may come from
 // any thread.
 #pragma once
@@ -13,18 +20,23 @@
 #include <boost/asio/strand.hpp>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "common/backoff.h"
 #include "common/status.h"
 #include "pipeline/ack_tracker.h"
 #include "pipeline/sink_queue.h"
 #include "sinks/sink.h"
+#include "state/state_store.h"
 
 namespace sluice::pipeline {
 
@@ -38,6 +50,16 @@ struct SinkRunnerOptions {
   // Called on the runner's strand with each delivered message's
   // commit-to-delivery latency in seconds (for metrics); may be empty.
   std::function<void(double)> observe_latency;
+  // Where messages that keep failing go; null: they are retried in memory
+  // (holding their queue slot and the slot's position) until delivered.
+  state::StateStore* failed_store = nullptr;
+  uint32_t attempts_before_store = 3;
+};
+
+// What the management API shows and does with failed messages.
+struct FailedMessageActionResult {
+  size_t matched = 0;  // messages the request named (or all)
+  std::vector<uint64_t> unknown_ids;
 };
 
 struct SinkRunnerStats {
@@ -46,6 +68,8 @@ struct SinkRunnerStats {
   std::atomic<uint64_t> failed_attempts{0};
   std::atomic<uint64_t> discarded{0};
   std::atomic<uint64_t> in_flight_batches{0};
+  std::atomic<uint64_t> failed_messages{0};  // held in the failed-message store now
+  std::atomic<uint64_t> stored_failures{0};  // messages written to the store since start
 };
 
 class SinkRunner : public std::enable_shared_from_this<SinkRunner> {
@@ -63,6 +87,15 @@ class SinkRunner : public std::enable_shared_from_this<SinkRunner> {
 
   const SinkRunnerStats& stats() const { return stats_; }
   const std::string& name() const { return options_.name; }
+  // The last write error and when (Unix ms); empty when none yet.
+  std::pair<std::string, int64_t> last_error() const;
+
+  // Failed-message store operations (run on the runner's strand; `done` is
+  // called there). `ids` empty means every failed message of the sink.
+  // Retry makes them due now; discard drops them (counted as discarded).
+  void RetryFailed(std::vector<uint64_t> ids, std::function<void(FailedMessageActionResult)> done);
+  void DiscardFailed(std::vector<uint64_t> ids,
+                     std::function<void(FailedMessageActionResult)> done);
 
  private:
   struct InFlight {
@@ -70,7 +103,32 @@ class SinkRunner : public std::enable_shared_from_this<SinkRunner> {
     Batch batch;
     uint32_t attempts = 0;
     std::unique_ptr<boost::asio::steady_timer> retry_timer;
+    // A retry of a stored failed message: the message is owned here.
+    std::unique_ptr<Message> stored;
+    uint64_t stored_id = 0;
   };
+  // A message in the failed-message store (body on disk).
+  struct FailedEntry {
+    state::FailedMessage meta;  // without json
+    bool in_flight = false;
+    bool discard_requested = false;
+  };
+
+  // Failed-message store helpers (strand only).
+  void LoadFailed();
+  bool GroupBlocked(const std::string& group) const;
+  // Moves messages of blocked groups out of `flight->taken` into the store.
+  // False when the store could not take them (the batch is retried later).
+  bool DivertBlocked(TakenBatch& taken);
+  Status StoreFailed(const TakenBatch& taken, uint32_t attempts, const std::string& error,
+                     int64_t next_retry_at_ms);
+  void ScheduleFailedRetries();
+  // Holds a batch whose blocked messages the store refused; tries again.
+  void Park(std::shared_ptr<InFlight> flight);
+  void RetryDueFailed();
+  void OnStoredWriteDone(std::shared_ptr<InFlight> flight, Status status);
+  void PopFailedHead(const std::string& group);
+  void SetLastError(const std::string& error);
 
   void Pump();
   void Write(std::shared_ptr<InFlight> flight);
@@ -91,6 +149,18 @@ class SinkRunner : public std::enable_shared_from_this<SinkRunner> {
   bool stopped_ = false;
   std::mt19937_64 rng_;
   SinkRunnerStats stats_;
+
+  // Failed messages by group, in id order; the head of each group is the one
+  // retried. `due_` indexes heads that are not in flight by next retry time.
+  std::map<std::string, std::deque<FailedEntry>> failed_groups_;
+  std::set<std::pair<int64_t, std::string>> due_;
+  uint64_t next_failed_id_ = 1;
+  boost::asio::steady_timer failed_timer_;
+  int64_t failed_timer_due_ms_ = 0;  // 0: not armed
+
+  mutable std::mutex error_mu_;
+  std::string last_error_;
+  int64_t last_error_at_ms_ = 0;
 };
 
 }  // namespace sluice::pipeline

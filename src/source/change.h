@@ -83,6 +83,15 @@ class ChangeHandler {
   virtual void OnCommit(const TransactionInfo& txn) = 0;
   // Server WAL position from a keepalive, received between transactions.
   virtual void OnIdle(Lsn wal_end) = 0;
+  // A transactional logical message whose prefix starts with
+  // "sluice:backfill." (backfill watermarks), at its place inside the
+  // transaction: between OnBegin and OnCommit, also when a streamed
+  // transaction is replayed. An error stops the stream like OnChange's.
+  virtual Status OnLogicalMessage(std::string_view prefix, std::string_view content) {
+    (void)prefix;
+    (void)content;
+    return Status::Ok();
+  }
 };
 
 }  // namespace sluice::source

@@ -117,6 +117,11 @@ Status TransactionAssembler::Handle(const pgoutput::Message& message, std::strin
         } else if constexpr (std::is_same_v<T, pgoutput::Truncate>) {
           return EmitTruncate(m);
         } else if constexpr (std::is_same_v<T, pgoutput::LogicalMessage>) {
+          // --- backfill watermarks ---
+          if (m.transactional && in_txn_ && StartsWith(m.prefix, "sluice:backfill.")) {
+            return handler_.OnLogicalMessage(m.prefix, m.content);
+          }
+          // --- end backfill watermarks ---
           HandleLogicalMessage(m);
           return Status::Ok();
         } else if constexpr (std::is_same_v<T, pgoutput::StreamStart>) {

@@ -36,7 +36,39 @@ CREATE TABLE IF NOT EXISTS sink_checkpoints (
 );
 )sql";
 
+constexpr const char* kFailedMessagesSchema = R"sql(
+CREATE TABLE IF NOT EXISTS failed_messages (
+  sink TEXT NOT NULL,
+  id INTEGER NOT NULL,
+  group_key BLOB NOT NULL,
+  commit_lsn INTEGER NOT NULL,
+  commit_idx INTEGER NOT NULL,
+  action INTEGER NOT NULL,
+  commit_time_us INTEGER NOT NULL,
+  table_schema TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  idempotency_key TEXT NOT NULL,
+  json TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  first_failed_at_ms INTEGER NOT NULL,
+  last_failed_at_ms INTEGER NOT NULL,
+  next_retry_at_ms INTEGER NOT NULL,
+  PRIMARY KEY (sink, id)
+) WITHOUT ROWID;
+)sql";
+
+std::string ColumnText(sqlite3_stmt* st, int col) {
+  const unsigned char* text = sqlite3_column_text(st, col);
+  if (!text) return {};
+  return std::string(reinterpret_cast<const char*>(text),
+                     static_cast<size_t>(sqlite3_column_bytes(st, col)));
+}
+
 }  // namespace
+
+// Backfill tables (defined with the backfill methods at the end).
+const char* BackfillSchema();
 
 Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::Open(const std::string& path) {
   sqlite3* db = nullptr;
@@ -54,6 +86,8 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::Open(const std::stri
   SLUICE_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   SLUICE_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
   SLUICE_RETURN_IF_ERROR(store->Exec(kSchema));
+  SLUICE_RETURN_IF_ERROR(store->Exec(BackfillSchema()));
+  SLUICE_RETURN_IF_ERROR(store->Exec(kFailedMessagesSchema));
   return store;
 }
 
@@ -301,5 +335,315 @@ Result<std::vector<std::pair<uint64_t, std::string>>> SqliteStateStore::LoadStre
   }
   return out;
 }
+
+// --- failed messages ---
+
+Status SqliteStateStore::InsertFailedMessages(const std::string& sink,
+                                              const std::vector<FailedMessage>& messages) {
+  std::lock_guard lock(mu_);
+  return InTransaction([&]() -> Status {
+    Stmt st;
+    if (sqlite3_prepare_v2(db_,
+                           "INSERT OR REPLACE INTO failed_messages(sink, id, group_key, "
+                           "commit_lsn, commit_idx, action, commit_time_us, table_schema, "
+                           "table_name, idempotency_key, json, attempts, last_error, "
+                           "first_failed_at_ms, last_failed_at_ms, next_retry_at_ms) "
+                           "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           -1, &st.s, nullptr) != SQLITE_OK) {
+      return Error("prepare");
+    }
+    for (const FailedMessage& m : messages) {
+      sqlite3_reset(st.s);
+      sqlite3_bind_text(st.s, 1, sink.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st.s, 2, static_cast<sqlite3_int64>(m.id));
+      sqlite3_bind_blob(st.s, 3, m.group_key.data(), static_cast<int>(m.group_key.size()),
+                        SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st.s, 4, static_cast<sqlite3_int64>(m.position.commit_lsn));
+      sqlite3_bind_int64(st.s, 5, m.position.commit_idx);
+      sqlite3_bind_int64(st.s, 6, m.action);
+      sqlite3_bind_int64(st.s, 7, m.commit_time_us);
+      sqlite3_bind_text(st.s, 8, m.table_schema.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st.s, 9, m.table_name.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st.s, 10, m.idempotency_key.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st.s, 11, m.json.data(), static_cast<int>(m.json.size()),
+                        SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st.s, 12, m.attempts);
+      sqlite3_bind_text(st.s, 13, m.last_error.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st.s, 14, m.first_failed_at_ms);
+      sqlite3_bind_int64(st.s, 15, m.last_failed_at_ms);
+      sqlite3_bind_int64(st.s, 16, m.next_retry_at_ms);
+      if (sqlite3_step(st.s) != SQLITE_DONE) return Error("insert failed message");
+    }
+    return Status::Ok();
+  });
+}
+
+Status SqliteStateStore::UpdateFailedMessages(const std::string& sink,
+                                              const std::vector<FailedMessage>& messages) {
+  std::lock_guard lock(mu_);
+  return InTransaction([&]() -> Status {
+    Stmt st;
+    if (sqlite3_prepare_v2(db_,
+                           "UPDATE failed_messages SET attempts = ?, last_error = ?, "
+                           "last_failed_at_ms = ?, next_retry_at_ms = ? WHERE sink = ? AND id = ?",
+                           -1, &st.s, nullptr) != SQLITE_OK) {
+      return Error("prepare");
+    }
+    for (const FailedMessage& m : messages) {
+      sqlite3_reset(st.s);
+      sqlite3_bind_int64(st.s, 1, m.attempts);
+      sqlite3_bind_text(st.s, 2, m.last_error.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st.s, 3, m.last_failed_at_ms);
+      sqlite3_bind_int64(st.s, 4, m.next_retry_at_ms);
+      sqlite3_bind_text(st.s, 5, sink.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st.s, 6, static_cast<sqlite3_int64>(m.id));
+      if (sqlite3_step(st.s) != SQLITE_DONE) return Error("update failed message");
+    }
+    return Status::Ok();
+  });
+}
+
+Status SqliteStateStore::DeleteFailedMessages(const std::string& sink,
+                                              const std::vector<uint64_t>& ids) {
+  std::lock_guard lock(mu_);
+  return InTransaction([&]() -> Status {
+    Stmt st;
+    if (sqlite3_prepare_v2(db_, "DELETE FROM failed_messages WHERE sink = ? AND id = ?", -1, &st.s,
+                           nullptr) != SQLITE_OK) {
+      return Error("prepare");
+    }
+    for (uint64_t id : ids) {
+      sqlite3_reset(st.s);
+      sqlite3_bind_text(st.s, 1, sink.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st.s, 2, static_cast<sqlite3_int64>(id));
+      if (sqlite3_step(st.s) != SQLITE_DONE) return Error("delete failed message");
+    }
+    return Status::Ok();
+  });
+}
+
+Result<std::vector<FailedMessage>> SqliteStateStore::LoadFailedMessages(const std::string& sink,
+                                                                        bool with_bodies) {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  const std::string sql = std::string("SELECT id, group_key, commit_lsn, commit_idx, action, ") +
+                          "commit_time_us, table_schema, table_name, idempotency_key, " +
+                          (with_bodies ? "json" : "''") +
+                          ", attempts, last_error, first_failed_at_ms, last_failed_at_ms, "
+                          "next_retry_at_ms FROM failed_messages WHERE sink = ? ORDER BY id";
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK) {
+    return Error("prepare");
+  }
+  sqlite3_bind_text(st.s, 1, sink.c_str(), -1, SQLITE_TRANSIENT);
+  std::vector<FailedMessage> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    FailedMessage m;
+    m.id = static_cast<uint64_t>(sqlite3_column_int64(st.s, 0));
+    m.group_key.assign(static_cast<const char*>(sqlite3_column_blob(st.s, 1)),
+                       static_cast<size_t>(sqlite3_column_bytes(st.s, 1)));
+    m.position.commit_lsn = static_cast<Lsn>(sqlite3_column_int64(st.s, 2));
+    m.position.commit_idx = static_cast<uint32_t>(sqlite3_column_int64(st.s, 3));
+    m.action = static_cast<unsigned char>(sqlite3_column_int64(st.s, 4));
+    m.commit_time_us = sqlite3_column_int64(st.s, 5);
+    m.table_schema = ColumnText(st.s, 6);
+    m.table_name = ColumnText(st.s, 7);
+    m.idempotency_key = ColumnText(st.s, 8);
+    m.json = ColumnText(st.s, 9);
+    m.attempts = static_cast<uint32_t>(sqlite3_column_int64(st.s, 10));
+    m.last_error = ColumnText(st.s, 11);
+    m.first_failed_at_ms = sqlite3_column_int64(st.s, 12);
+    m.last_failed_at_ms = sqlite3_column_int64(st.s, 13);
+    m.next_retry_at_ms = sqlite3_column_int64(st.s, 14);
+    out.push_back(std::move(m));
+  }
+  if (rc != SQLITE_DONE) return Error("load failed messages");
+  return out;
+}
+
+Result<std::optional<std::string>> SqliteStateStore::LoadFailedMessageBody(const std::string& sink,
+                                                                           uint64_t id) {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  if (sqlite3_prepare_v2(db_, "SELECT json FROM failed_messages WHERE sink = ? AND id = ?", -1,
+                         &st.s, nullptr) != SQLITE_OK) {
+    return Error("prepare");
+  }
+  sqlite3_bind_text(st.s, 1, sink.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st.s, 2, static_cast<sqlite3_int64>(id));
+  int rc = sqlite3_step(st.s);
+  if (rc == SQLITE_ROW) return std::optional<std::string>(ColumnText(st.s, 0));
+  if (rc != SQLITE_DONE) return Error("load failed message");
+  return std::optional<std::string>();
+}
+
+// --- end failed messages ---
+
+// --- backfills ---
+
+const char* BackfillSchema() {
+  return R"sql(
+CREATE TABLE IF NOT EXISTS backfills (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  sink TEXT NOT NULL,
+  table_schema TEXT NOT NULL,
+  table_name TEXT NOT NULL,
+  sort_column TEXT NOT NULL DEFAULT '',
+  start_position TEXT,
+  filter TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL,
+  cursor TEXT,
+  rows_read INTEGER NOT NULL DEFAULT 0,
+  rows_emitted INTEGER NOT NULL DEFAULT 0,
+  estimated_total INTEGER NOT NULL DEFAULT -1,
+  created_at_ms INTEGER NOT NULL,
+  updated_at_ms INTEGER NOT NULL,
+  completed_at_ms INTEGER,
+  last_error TEXT NOT NULL DEFAULT '',
+  initial INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS backfills_by_sink ON backfills(sink, id);
+)sql";
+}
+
+namespace {
+
+void BindOptionalText(sqlite3_stmt* st, int col, const std::optional<std::string>& value) {
+  if (value) {
+    sqlite3_bind_text(st, col, value->data(), static_cast<int>(value->size()), SQLITE_TRANSIENT);
+  } else {
+    sqlite3_bind_null(st, col);
+  }
+}
+
+std::optional<std::string> OptionalText(sqlite3_stmt* st, int col) {
+  if (sqlite3_column_type(st, col) == SQLITE_NULL) return std::nullopt;
+  const unsigned char* text = sqlite3_column_text(st, col);
+  return std::string(text ? reinterpret_cast<const char*>(text) : "",
+                     static_cast<size_t>(sqlite3_column_bytes(st, col)));
+}
+
+std::string Text(sqlite3_stmt* st, int col) { return OptionalText(st, col).value_or(""); }
+
+}  // namespace
+
+Result<BackfillRecord> SqliteStateStore::CreateBackfill(const BackfillRecord& record) {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  if (sqlite3_prepare_v2(db_,
+                         "INSERT INTO backfills(sink, table_schema, table_name, sort_column, "
+                         "start_position, filter, state, cursor, rows_read, rows_emitted, "
+                         "estimated_total, created_at_ms, updated_at_ms, completed_at_ms, "
+                         "last_error, initial) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                         "?, ?)",
+                         -1, &st.s, nullptr) != SQLITE_OK) {
+    return Error("prepare");
+  }
+  sqlite3_bind_text(st.s, 1, record.sink.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.s, 2, record.table_schema.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.s, 3, record.table_name.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.s, 4, record.sort_column.c_str(), -1, SQLITE_TRANSIENT);
+  BindOptionalText(st.s, 5, record.start_position);
+  sqlite3_bind_text(st.s, 6, record.filter.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.s, 7, BackfillStateName(record.state), -1, SQLITE_STATIC);
+  BindOptionalText(st.s, 8, record.cursor);
+  sqlite3_bind_int64(st.s, 9, static_cast<sqlite3_int64>(record.rows_read));
+  sqlite3_bind_int64(st.s, 10, static_cast<sqlite3_int64>(record.rows_emitted));
+  sqlite3_bind_int64(st.s, 11, record.estimated_total);
+  sqlite3_bind_int64(st.s, 12, record.created_at_ms);
+  sqlite3_bind_int64(st.s, 13, record.updated_at_ms);
+  if (record.completed_at_ms) {
+    sqlite3_bind_int64(st.s, 14, *record.completed_at_ms);
+  } else {
+    sqlite3_bind_null(st.s, 14);
+  }
+  sqlite3_bind_text(st.s, 15, record.last_error.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(st.s, 16, record.initial ? 1 : 0);
+  if (sqlite3_step(st.s) != SQLITE_DONE) return Error("create backfill");
+  BackfillRecord out = record;
+  out.id = sqlite3_last_insert_rowid(db_);
+  return out;
+}
+
+Status SqliteStateStore::UpdateBackfill(const BackfillRecord& record) {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  if (sqlite3_prepare_v2(db_,
+                         "UPDATE backfills SET state = ?, cursor = ?, rows_read = ?, "
+                         "rows_emitted = ?, estimated_total = ?, updated_at_ms = ?, "
+                         "completed_at_ms = ?, last_error = ? WHERE id = ?",
+                         -1, &st.s, nullptr) != SQLITE_OK) {
+    return Error("prepare");
+  }
+  sqlite3_bind_text(st.s, 1, BackfillStateName(record.state), -1, SQLITE_STATIC);
+  BindOptionalText(st.s, 2, record.cursor);
+  sqlite3_bind_int64(st.s, 3, static_cast<sqlite3_int64>(record.rows_read));
+  sqlite3_bind_int64(st.s, 4, static_cast<sqlite3_int64>(record.rows_emitted));
+  sqlite3_bind_int64(st.s, 5, record.estimated_total);
+  sqlite3_bind_int64(st.s, 6, record.updated_at_ms);
+  if (record.completed_at_ms) {
+    sqlite3_bind_int64(st.s, 7, *record.completed_at_ms);
+  } else {
+    sqlite3_bind_null(st.s, 7);
+  }
+  sqlite3_bind_text(st.s, 8, record.last_error.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(st.s, 9, record.id);
+  if (sqlite3_step(st.s) != SQLITE_DONE) return Error("update backfill");
+  if (sqlite3_changes(db_) == 0) {
+    return Status::Permanent("state store " + path_ + ": no backfill with id " +
+                             std::to_string(record.id));
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<BackfillRecord>> SqliteStateStore::LoadBackfills(const std::string& sink) {
+  std::lock_guard lock(mu_);
+  Stmt st;
+  if (sqlite3_prepare_v2(db_,
+                         "SELECT id, sink, table_schema, table_name, sort_column, start_position, "
+                         "filter, state, cursor, rows_read, rows_emitted, estimated_total, "
+                         "created_at_ms, updated_at_ms, completed_at_ms, last_error, initial "
+                         "FROM backfills WHERE ? = '' OR sink = ? ORDER BY id",
+                         -1, &st.s, nullptr) != SQLITE_OK) {
+    return Error("prepare");
+  }
+  sqlite3_bind_text(st.s, 1, sink.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(st.s, 2, sink.c_str(), -1, SQLITE_TRANSIENT);
+  std::vector<BackfillRecord> out;
+  int rc;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW) {
+    BackfillRecord r;
+    r.id = sqlite3_column_int64(st.s, 0);
+    r.sink = Text(st.s, 1);
+    r.table_schema = Text(st.s, 2);
+    r.table_name = Text(st.s, 3);
+    r.sort_column = Text(st.s, 4);
+    r.start_position = OptionalText(st.s, 5);
+    r.filter = Text(st.s, 6);
+    const std::string state = Text(st.s, 7);
+    auto parsed = ParseBackfillState(state);
+    if (!parsed) {
+      return Status::Permanent("state store " + path_ + ": backfill " + std::to_string(r.id) +
+                               " has an unknown state \"" + state + "\"");
+    }
+    r.state = *parsed;
+    r.cursor = OptionalText(st.s, 8);
+    r.rows_read = static_cast<uint64_t>(sqlite3_column_int64(st.s, 9));
+    r.rows_emitted = static_cast<uint64_t>(sqlite3_column_int64(st.s, 10));
+    r.estimated_total = sqlite3_column_int64(st.s, 11);
+    r.created_at_ms = sqlite3_column_int64(st.s, 12);
+    r.updated_at_ms = sqlite3_column_int64(st.s, 13);
+    if (sqlite3_column_type(st.s, 14) != SQLITE_NULL) {
+      r.completed_at_ms = sqlite3_column_int64(st.s, 14);
+    }
+    r.last_error = Text(st.s, 15);
+    r.initial = sqlite3_column_int(st.s, 16) != 0;
+    out.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) return Error("load backfills");
+  return out;
+}
+
+// --- end backfills ---
 
 }  // namespace sluice::state

@@ -33,6 +33,22 @@ class SqliteStateStore : public StateStore {
   Result<std::vector<std::pair<uint64_t, std::string>>> LoadStreamBodies(
       const std::string& stream, const std::vector<uint64_t>& seqs) override;
 
+  Status InsertFailedMessages(const std::string& sink,
+                              const std::vector<FailedMessage>& messages) override;
+  Status UpdateFailedMessages(const std::string& sink,
+                              const std::vector<FailedMessage>& messages) override;
+  Status DeleteFailedMessages(const std::string& sink, const std::vector<uint64_t>& ids) override;
+  Result<std::vector<FailedMessage>> LoadFailedMessages(const std::string& sink,
+                                                        bool with_bodies) override;
+  Result<std::optional<std::string>> LoadFailedMessageBody(const std::string& sink,
+                                                           uint64_t id) override;
+
+  // --- backfills ---
+  Result<BackfillRecord> CreateBackfill(const BackfillRecord& record) override;
+  Status UpdateBackfill(const BackfillRecord& record) override;
+  Result<std::vector<BackfillRecord>> LoadBackfills(const std::string& sink) override;
+  // --- end backfills ---
+
  private:
   SqliteStateStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status Exec(const char* sql);

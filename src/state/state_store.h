@@ -9,6 +9,7 @@
 
 #include "common/lsn.h"
 #include "common/status.h"
+#include "state/backfill_record.h"  // backfills
 
 namespace sluice::state {
 
@@ -26,6 +27,25 @@ struct StreamMessage {
   uint32_t deliver_count = 0;
   int64_t visible_at_ms = 0;  // Unix ms; while handed out, the lease expiry
   std::string ack_token;      // of the current delivery; empty when not handed out
+};
+
+// A push sink's message that kept failing (DESIGN §1, §6): held here so that
+// the slot can advance while its group stays blocked behind it.
+struct FailedMessage {
+  uint64_t id = 0;  // per sink, increasing in arrival order
+  std::string group_key;
+  Position position;
+  unsigned char action = 0;  // sluice::Action
+  int64_t commit_time_us = 0;
+  std::string table_schema;
+  std::string table_name;
+  std::string idempotency_key;
+  std::string json;  // empty when loaded without bodies
+  uint32_t attempts = 0;
+  std::string last_error;
+  int64_t first_failed_at_ms = 0;  // Unix ms
+  int64_t last_failed_at_ms = 0;
+  int64_t next_retry_at_ms = 0;
 };
 
 class StateStore {
@@ -53,6 +73,32 @@ class StateStore {
   // left out).
   virtual Result<std::vector<std::pair<uint64_t, std::string>>> LoadStreamBodies(
       const std::string& stream, const std::vector<uint64_t>& seqs) = 0;
+
+  // Failed messages of push sinks. Insert is durable when it returns OK.
+  virtual Status InsertFailedMessages(const std::string& sink,
+                                      const std::vector<FailedMessage>& messages) = 0;
+  // Updates attempts, last_error, last_failed_at_ms and next_retry_at_ms.
+  virtual Status UpdateFailedMessages(const std::string& sink,
+                                      const std::vector<FailedMessage>& messages) = 0;
+  virtual Status DeleteFailedMessages(const std::string& sink,
+                                      const std::vector<uint64_t>& ids) = 0;
+  // Every failed message of `sink` in id order; bodies only when asked.
+  virtual Result<std::vector<FailedMessage>> LoadFailedMessages(const std::string& sink,
+                                                                bool with_bodies) = 0;
+  // The body of one failed message (nullopt when it is gone).
+  virtual Result<std::optional<std::string>> LoadFailedMessageBody(const std::string& sink,
+                                                                   uint64_t id) = 0;
+
+  // --- backfills ---
+  // Stores `record` as a new backfill; returns it with its id. Durable when
+  // it returns OK.
+  virtual Result<BackfillRecord> CreateBackfill(const BackfillRecord& record) = 0;
+  // Overwrites every mutable field (state, cursor, counters, estimate,
+  // timestamps, last_error) of the backfill with record.id.
+  virtual Status UpdateBackfill(const BackfillRecord& record) = 0;
+  // The backfills of `sink` (every sink when empty), in id order.
+  virtual Result<std::vector<BackfillRecord>> LoadBackfills(const std::string& sink) = 0;
+  // --- end backfills ---
 };
 
 }  // namespace sluice::state
