@@ -55,6 +55,16 @@ class FailedMessagesTest : public ::testing::Test {
     Status st = sluice_.Start(LoadYaml(y));
     ASSERT_TRUE(st.ok()) << st.message();
   }
+  std::string Metrics() {
+    HttpRequest req;
+    req.method = "GET";
+    req.url = "http://127.0.0.1:" + std::to_string(port_) + "/metrics";
+    req.headers = {{"Authorization", "Bearer s3cret"}};
+    std::promise<Result<HttpResponse>> p;
+    http_.Send(req, [&](Result<HttpResponse> r) { p.set_value(std::move(r)); });
+    auto r = p.get_future().get();
+    return r.ok() ? r->body : "";
+  }
   std::pair<long, json> Call(const std::string& method, const std::string& path,
                              const std::string& body = "", bool token = true) {
     HttpRequest req;
@@ -134,6 +144,9 @@ TEST_F(FailedMessagesTest, OneFailingRowHoldsNeitherOtherRowsNorTheSlot) {
   EXPECT_EQ(sink["status"], "failing");
   EXPECT_EQ(sink["failed_messages"], 2);
   EXPECT_FALSE(sink["last_error"].is_null());
+  const std::string metrics = Metrics();
+  EXPECT_NE(metrics.find("sluice_failed_messages{sink=\"hook\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("sluice_messages_failed_total{sink=\"hook\"} 2"), std::string::npos);
 
   // The slot keeps advancing past new writes although row 7 is undelivered.
   for (int i = 21; i <= 30; ++i) Sql("INSERT INTO rows VALUES (" + std::to_string(i) + ", 1)");
