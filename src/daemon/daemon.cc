@@ -262,10 +262,11 @@ Status Daemon::StartApi() {
                                          "Failed write attempts (each is retried)");
   auto& retried =
       impl.metrics.AddCounter("sluice_sink_write_retries_total", "Write attempts after the first");
-  auto& discarded = impl.metrics.AddCounter("sluice_messages_discarded_total",
-                                            "Messages dropped after max_retry_count attempts or on request");
-  auto& failed_messages = impl.metrics.AddCounter(
-      "sluice_messages_failed_total", "Messages moved to the failed-message store");
+  auto& discarded =
+      impl.metrics.AddCounter("sluice_messages_discarded_total",
+                              "Messages dropped after max_retry_count attempts or on request");
+  auto& failed_messages = impl.metrics.AddCounter("sluice_messages_failed_total",
+                                                  "Messages moved to the failed-message store");
   auto& failed_held = impl.metrics.AddGauge("sluice_failed_messages",
                                             "Messages held in the failed-message store now");
   auto& queue_bytes =
@@ -299,8 +300,8 @@ Status Daemon::StartApi() {
       failed.AddCallback(labels, [st] { return static_cast<double>(st->failed_attempts.load()); });
       retried.AddCallback(labels, [st] { return static_cast<double>(st->retried.load()); });
       discarded.AddCallback(labels, [st] { return static_cast<double>(st->discarded.load()); });
-      failed_messages.AddCallback(
-          labels, [st] { return static_cast<double>(st->stored_failures.load()); });
+      failed_messages.AddCallback(labels,
+                                  [st] { return static_cast<double>(st->stored_failures.load()); });
       failed_held.AddCallback(labels,
                               [st] { return static_cast<double>(st->failed_messages.load()); });
       queue_bytes.AddCallback(labels, [s] { return static_cast<double>(s->queue->bytes()); });
