@@ -59,11 +59,23 @@ struct TableName {
 
 enum class ActionKind : unsigned char { kInsert, kUpdate, kDelete, kTruncate };
 
+// Where a value was written, for errors found after loading (filters,
+// functions).
+struct Where {
+  std::string file;
+  int line = 0;
+  int column = 0;
+  std::string path;  // "sinks[0].filter"
+};
+
 // A row snapshot to take when the sink is first created (DESIGN §4).
 struct InitialBackfillConfig {
   TableName table;
   std::string sort_column;  // empty: the primary key.
   std::string filter;       // SQL expression; empty: every row.
+  Where filter_where = {};
+  // Only rows whose sort column is >= this value (text form); nullopt: all.
+  std::optional<std::string> start_position;
 };
 
 struct SinkConfig {
@@ -79,8 +91,11 @@ struct SinkConfig {
   std::vector<TableName> exclude_tables;
   // Default: insert, update, delete. truncate is opt-in.
   std::vector<ActionKind> actions = {ActionKind::kInsert, ActionKind::kUpdate, ActionKind::kDelete};
-  std::string filter;                      // SQL expression; empty: none.
+  // A SQL expression, or the name of a function of type filter; empty: none.
+  std::string filter;
+  Where filter_where = {};
   std::string transform;                   // function name; empty: none.
+  std::string routing;                     // function name (type route); empty: none.
   std::vector<std::string> group_columns;  // empty: the primary key.
   uint32_t batch_size = 1;
   std::chrono::milliseconds batch_timeout{50};
@@ -101,6 +116,8 @@ struct FunctionConfig {
   std::string name;
   std::string type;  // filter | transform | route
   std::string lua;
+  Where lua_where = {};  // of the `lua` value: line 1 of the code is at lua_where.line
+                         // (or the line after it for a block scalar `|`)
 };
 
 struct ApiToken {

@@ -387,7 +387,10 @@ class ConfigBuilder {
       function.name = *name;
     }
     if (auto type = reader.Enum("type", kFunctionTypes, true)) function.type = *type;
-    if (auto lua = NonEmptyString(reader, "lua", true)) function.lua = *lua;
+    if (auto lua = NonEmptyString(reader, "lua", true)) {
+      function.lua = *lua;
+      function.lua_where = WhereOf(*node.Find("lua"));
+    }
     reader.Finish();
     config_.functions.push_back(std::move(function));
   }
@@ -425,10 +428,18 @@ class ConfigBuilder {
         reader.Error(*actions, "must list at least one of " + JoinNames(kActions));
       }
     }
-    if (auto filter = reader.String("filter")) sink.filter = *filter;
+    if (auto filter = reader.String("filter")) {
+      sink.filter = *filter;
+      sink.filter_where = WhereOf(*node.Find("filter"));
+      if (filter->empty()) reader.Error(*node.Find("filter"), "a filter must not be empty");
+    }
     if (auto transform = reader.String("transform")) {
-      CheckTransform(reader, *node.Find("transform"), *transform);
+      CheckFunction(reader, *node.Find("transform"), *transform, "transform", "transform");
       sink.transform = *transform;
+    }
+    if (auto routing = reader.String("routing")) {
+      CheckFunction(reader, *node.Find("routing"), *routing, "routing", "route");
+      sink.routing = *routing;
     }
     if (auto columns = reader.StringList("group_columns")) {
       for (size_t i = 0; i < columns->size(); ++i) {
@@ -534,16 +545,21 @@ class ConfigBuilder {
     return names;
   }
 
-  void CheckTransform(MapReader& reader, const Node& at, const std::string& name) {
+  static Where WhereOf(const Node& node) {
+    return Where{node.file, node.line, node.column, node.path};
+  }
+
+  void CheckFunction(MapReader& reader, const Node& at, const std::string& name,
+                     const std::string& key, const std::string& type) {
     const FunctionConfig* function = config_.FindFunction(name);
     if (function == nullptr) {
       const std::vector<std::string> defined = NamesOf(config_.functions);
       reader.Error(at, "unknown function \"" + name + "\"; " +
                            (defined.empty() ? "no functions are defined"
                                             : "defined: " + JoinNames(defined)));
-    } else if (!function->type.empty() && function->type != "transform") {
-      reader.Error(at, "function \"" + name + "\" is a " + function->type +
-                           " function; transform needs a function of type transform");
+    } else if (!function->type.empty() && function->type != type) {
+      reader.Error(at, "function \"" + name + "\" is a " + function->type + " function; " + key +
+                           " needs a function of type " + type);
     }
   }
 
@@ -558,7 +574,11 @@ class ConfigBuilder {
       }
     }
     if (auto column = NonEmptyString(reader, "sort_column")) backfill.sort_column = *column;
-    if (auto filter = reader.String("filter")) backfill.filter = *filter;
+    if (auto filter = reader.String("filter")) {
+      backfill.filter = *filter;
+      backfill.filter_where = WhereOf(*node.Find("filter"));
+    }
+    if (auto start = NonEmptyString(reader, "start_position")) backfill.start_position = *start;
     reader.Finish();
     if (ok) sink.initial_backfill.push_back(std::move(backfill));
   }
@@ -610,10 +630,12 @@ class ConfigBuilder {
   // After the whole config is built, so that validators can look up
   // http_endpoints and the like.
   void ValidateDestinations() {
-    if (!options_.validate_destination) return;
-    for (const SinkConfig& sink : config_.sinks) {
-      if (!sink.destination_type.empty()) options_.validate_destination(sink, config_, errors_);
+    if (options_.validate_destination) {
+      for (const SinkConfig& sink : config_.sinks) {
+        if (!sink.destination_type.empty()) options_.validate_destination(sink, config_, errors_);
+      }
     }
+    if (options_.validate_config) options_.validate_config(config_, errors_);
   }
 
   const LoadOptions& options_;

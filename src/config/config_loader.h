@@ -30,6 +30,8 @@ struct LoadOptions {
   std::vector<std::string> sink_types;
   // Called for every sink whose type is in sink_types.
   DestinationValidator validate_destination;
+  // Called once after everything else (SQL filters, Lua functions).
+  std::function<void(const Config& config, ConfigErrors& errors)> validate_config;
 };
 
 struct LoadResult {

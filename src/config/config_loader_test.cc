@@ -180,12 +180,13 @@ TEST(ConfigLoaderTest, LineNumbersPointAtTheKey) {
                            "      type: stdout\n"
                            "    retries:\n"
                            "      count: 3\n");
-  EXPECT_EQ(Errors(result),
-            "sluice.yaml:10:5: sinks[0].retries: unknown key; allowed: name, database, table, "
-            "tables, include_schemas, exclude_schemas, include_tables, exclude_tables, actions, "
-            "filter, transform, group_columns, batch_size, batch_timeout_ms, max_retry_count, "
-            "retry_initial_ms, retry_max_ms, max_queue_bytes, annotations, active, "
-            "initial_backfill, destination\n");
+  EXPECT_EQ(
+      Errors(result),
+      "sluice.yaml:10:5: sinks[0].retries: unknown key; allowed: name, database, table, "
+      "tables, include_schemas, exclude_schemas, include_tables, exclude_tables, actions, "
+      "filter, transform, routing, group_columns, batch_size, batch_timeout_ms, max_retry_count, "
+      "retry_initial_ms, retry_max_ms, max_queue_bytes, annotations, active, "
+      "initial_backfill, destination\n");
 }
 
 TEST(ConfigLoaderTest, MissingEnvVarWithoutDefaultIsAnError) {

@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "api/json_error.h"
@@ -23,7 +24,8 @@ std::string FormatMs(int64_t unix_ms) {
 }
 
 json NullableTime(int64_t unix_ms) {
-  if (unix_ms <= 0) return nullptr;
+  // Held messages have no next retry (far future): they wait for a person.
+  if (unix_ms <= 0 || unix_ms >= std::numeric_limits<int64_t>::max() / 1000) return nullptr;
   return FormatMs(unix_ms);
 }
 
@@ -183,6 +185,7 @@ Status AddSinkRoutes(api::Router& router, std::vector<SinkView> sinks_in,
                           {"first_failed_at", NullableTime(m.first_failed_at_ms)},
                           {"last_failed_at", NullableTime(m.last_failed_at_ms)},
                           {"next_retry_at", NullableTime(m.next_retry_at_ms)},
+                          {"held", !m.hold_error.empty()},
                           {"message", std::move(message)}});
         }
         return api::JsonResponse(200, {{"data", data}, {"total", loaded->size()}});

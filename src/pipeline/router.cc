@@ -61,7 +61,8 @@ Router::Router(std::vector<RoutedSink> sinks, AckTracker& acks, std::function<vo
       while_blocked_(std::move(while_blocked)),
       stopping_(stopping),
       group_columns_(sinks_.size()),
-      per_sink_(new std::atomic<uint64_t>[sinks_.size()]()) {}
+      per_sink_(new std::atomic<uint64_t>[sinks_.size()]()),
+      filtered_(new std::atomic<uint64_t>[sinks_.size()]()) {}
 
 void Router::OnBegin(const source::TransactionInfo& txn) { acks_.BeginTransaction(txn.commit_lsn); }
 
@@ -138,6 +139,16 @@ Status Router::RouteToSink(size_t s, const source::Change& change,
                            const source::RelationInfo& rel) {
   const RoutedSink& sink = sinks_[s];
   if (acks_.ShouldSkip(s, change.position)) return Status::Ok();
+  std::string hold_error;
+  if (sink.matches) {
+    Result<bool> match = sink.matches(change);
+    if (!match.ok()) {
+      hold_error = "filter could not be evaluated: " + match.status().message();
+    } else if (!*match) {
+      filtered_[s].fetch_add(1, std::memory_order_relaxed);
+      return Status::Ok();
+    }
+  }
   if (!rendered_) {
     prefix_.clear();
     RenderChangePrefix(change, prefix_);
@@ -155,6 +166,7 @@ Status Router::RouteToSink(size_t s, const source::Change& change,
                                                      : std::string(change.idempotency_key);
   m.json.reserve(prefix_.size() + sink.suffix.size());
   m.json.append(prefix_).append(sink.suffix);
+  m.hold_error = std::move(hold_error);
   queued->ticket = acks_.Track(s, change.position);
   while (!sink.queue->Push(queued, std::chrono::milliseconds(100))) {
     if (stopping_.load()) return Status::Retryable("stopping: sink queue full");

@@ -23,6 +23,10 @@ struct RoutedSink {
   const config::SinkConfig* config = nullptr;
   SinkQueue* queue = nullptr;
   std::string suffix;  // RenderSinkSuffix(...)
+  // The sink's SQL filter (DESIGN §5); empty: every change. False drops the
+  // change for this sink; an error holds the message as failed (see
+  // Message::hold_error). Called on the reader thread.
+  std::function<Result<bool>(const source::Change&)> matches = nullptr;
 };
 
 // True when `sink` wants changes of schema.table with `action`.
@@ -51,6 +55,8 @@ class Router : public source::ChangeHandler {
   uint64_t routed() const { return routed_.load(std::memory_order_relaxed); }
   // Messages queued for sink `index` since start.
   uint64_t routed(size_t index) const { return per_sink_[index].load(std::memory_order_relaxed); }
+  // Changes the sink's SQL filter dropped since start.
+  uint64_t filtered(size_t index) const { return filtered_[index].load(std::memory_order_relaxed); }
 
  private:
   struct GroupColumns {
@@ -71,6 +77,7 @@ class Router : public source::ChangeHandler {
   uint64_t changes_seen_ = 0;
   std::atomic<uint64_t> routed_{0};
   std::unique_ptr<std::atomic<uint64_t>[]> per_sink_;
+  std::unique_ptr<std::atomic<uint64_t>[]> filtered_;
 };
 
 }  // namespace sluice::pipeline

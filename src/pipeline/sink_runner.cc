@@ -1,6 +1,7 @@
 #include "pipeline/sink_runner.h"
 
 #include <boost/asio/post.hpp>
+#include <limits>
 
 #include "common/log.h"
 
@@ -15,6 +16,9 @@ int64_t NowMs() {
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// next_retry_at_ms of a message that waits for a person (a held message).
+constexpr int64_t kNever = std::numeric_limits<int64_t>::max();
 
 constexpr const char* kWaitingBehind = "waiting behind an earlier failed message of its group";
 
@@ -102,8 +106,43 @@ void SinkRunner::Pump() {
   }
 }
 
+Status SinkRunner::Prepare(InFlight& flight) {
+  for (const Message* m : flight.batch.messages) {
+    if (!m->hold_error.empty()) return Status::Permanent(m->hold_error);
+  }
+  if (!options_.process) return Status::Ok();
+  std::vector<Message> out;
+  out.reserve(flight.batch.messages.size());
+  for (const Message* m : flight.batch.messages) {
+    Message copy = *m;
+    SLUICE_ASSIGN_OR_RETURN(bool keep, options_.process(copy));
+    if (keep) {
+      out.push_back(std::move(copy));
+    } else {
+      stats_.filtered.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  flight.processed = std::move(out);
+  flight.batch.messages.clear();
+  for (const Message& m : flight.processed) flight.batch.messages.push_back(&m);
+  return Status::Ok();
+}
+
 void SinkRunner::Write(std::shared_ptr<InFlight> flight) {
   ++flight->attempts;
+  if (!flight->prepared) {
+    Status st = Prepare(*flight);
+    if (!st.ok() || flight->batch.messages.empty()) {
+      // Failed before reaching the sink, or every message was filtered out:
+      // settle it like a write.
+      if (st.ok()) flight->prepared = true;
+      asio::post(strand_, [self = shared_from_this(), flight, st]() mutable {
+        self->OnWriteDone(std::move(flight), std::move(st));
+      });
+      return;
+    }
+    flight->prepared = true;
+  }
   Batch& batch = flight->batch;
   sink_.Write(batch, [self = shared_from_this(), flight](Status status) mutable {
     asio::post(self->strand_,
@@ -123,7 +162,7 @@ void SinkRunner::OnWriteDone(std::shared_ptr<InFlight> flight, Status status) {
       log::Info("sink delivered after retries",
                 {{"sink", options_.name}, {"attempts", flight->attempts}});
     }
-    stats_.delivered.fetch_add(flight->taken.messages.size(), std::memory_order_relaxed);
+    stats_.delivered.fetch_add(flight->batch.messages.size(), std::memory_order_relaxed);
     if (options_.observe_latency) {
       const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                                  std::chrono::system_clock::now().time_since_epoch())
@@ -332,7 +371,8 @@ Status SinkRunner::StoreFailed(const TakenBatch& taken, uint32_t attempts, const
     f.last_error = error;
     f.first_failed_at_ms = now;
     f.last_failed_at_ms = now;
-    f.next_retry_at_ms = next_retry_at_ms;
+    f.next_retry_at_ms = m.hold_error.empty() ? next_retry_at_ms : kNever;
+    f.hold_error = m.hold_error;
     rows.push_back(std::move(f));
   }
   if (rows.empty()) return Status::Ok();
@@ -355,6 +395,7 @@ Status SinkRunner::StoreFailed(const TakenBatch& taken, uint32_t attempts, const
 void SinkRunner::ScheduleFailedRetries() {
   if (stopped_ || due_.empty()) return;
   const int64_t earliest = due_.begin()->first;
+  if (earliest == kNever) return;  // only held messages: they wait for the API
   if (failed_timer_due_ms_ != 0 && failed_timer_due_ms_ <= earliest) return;
   failed_timer_due_ms_ = std::max<int64_t>(earliest, 1);
   const int64_t delay = std::max<int64_t>(0, earliest - NowMs());
@@ -396,6 +437,7 @@ void SinkRunner::RetryDueFailed() {
     msg->group_key = head.meta.group_key;
     msg->idempotency_key = head.meta.idempotency_key;
     msg->json = std::move(**body);
+    msg->hold_error = head.meta.hold_error;
     auto flight = std::make_shared<InFlight>();
     flight->attempts = head.meta.attempts;
     flight->stored_id = head.meta.id;
@@ -469,7 +511,9 @@ void SinkRunner::OnStoredWriteDone(std::shared_ptr<InFlight> flight, Status stat
       auto delay = BackoffDelay(options_.backoff, head.meta.attempts, rng_);
       head.meta.last_error = status.message();
       head.meta.last_failed_at_ms = now;
-      head.meta.next_retry_at_ms = now + delay.count();
+      head.meta.next_retry_at_ms = head.retry_now ? now : now + delay.count();
+      if (!head.meta.hold_error.empty()) head.meta.next_retry_at_ms = kNever;
+      head.retry_now = false;
       if (head.meta.attempts % 10 == 0) {
         log::Warn("failed message still failing",
                   {{"sink", options_.name},
@@ -514,9 +558,14 @@ void SinkRunner::RetryFailed(std::vector<uint64_t> ids,
         if (!wanted.empty() && !wanted.count(e.meta.id)) continue;
         seen.insert(e.meta.id);
         ++result.matched;
-        if (e.in_flight) continue;
+        if (e.in_flight) {
+          e.meta.hold_error.clear();
+          e.retry_now = true;  // once this attempt ends
+          continue;
+        }
         if (i == 0) self->due_.erase({e.meta.next_retry_at_ms, group});
         e.meta.next_retry_at_ms = now;
+        e.meta.hold_error.clear();  // a person asked for it: send it as it is
         if (i == 0) self->due_.insert({now, group});
         updates.push_back(e.meta);
       }

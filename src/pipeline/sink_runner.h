@@ -54,6 +54,12 @@ struct SinkRunnerOptions {
   // (holding their queue slot and the slot's position) until delivered.
   state::StateStore* failed_store = nullptr;
   uint32_t attempts_before_store = 3;
+  // Per-message work before each write attempt, on the runner's strand (Lua
+  // filter, transform, route: DESIGN §5). Gets a copy of the message to
+  // change; returns false to drop it (a filter said no). An error fails the
+  // attempt like a sink error (retried, then held as a failed message). Empty:
+  // messages are written as queued.
+  std::function<Result<bool>(Message& message)> process = nullptr;
 };
 
 // What the management API shows and does with failed messages.
@@ -70,6 +76,7 @@ struct SinkRunnerStats {
   std::atomic<uint64_t> in_flight_batches{0};
   std::atomic<uint64_t> failed_messages{0};  // held in the failed-message store now
   std::atomic<uint64_t> stored_failures{0};  // messages written to the store since start
+  std::atomic<uint64_t> filtered{0};         // dropped by a filter function
 };
 
 class SinkRunner : public std::enable_shared_from_this<SinkRunner> {
@@ -106,12 +113,17 @@ class SinkRunner : public std::enable_shared_from_this<SinkRunner> {
     // A retry of a stored failed message: the message is owned here.
     std::unique_ptr<Message> stored;
     uint64_t stored_id = 0;
+    // What `process` made of the messages (the batch points here); the
+    // queued messages stay as they arrived, for the failed-message store.
+    std::vector<Message> processed;
+    bool prepared = false;
   };
   // A message in the failed-message store (body on disk).
   struct FailedEntry {
     state::FailedMessage meta;  // without json
     bool in_flight = false;
     bool discard_requested = false;
+    bool retry_now = false;  // asked for while in flight
   };
 
   // Failed-message store helpers (strand only).
@@ -132,6 +144,8 @@ class SinkRunner : public std::enable_shared_from_this<SinkRunner> {
 
   void Pump();
   void Write(std::shared_ptr<InFlight> flight);
+  // Applies hold errors and `process` to a batch before its first write.
+  Status Prepare(InFlight& flight);
   void OnWriteDone(std::shared_ptr<InFlight> flight, Status status);
   void Finish(std::shared_ptr<InFlight> flight);
 

@@ -54,6 +54,7 @@ CREATE TABLE IF NOT EXISTS failed_messages (
   first_failed_at_ms INTEGER NOT NULL,
   last_failed_at_ms INTEGER NOT NULL,
   next_retry_at_ms INTEGER NOT NULL,
+  hold_error TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (sink, id)
 ) WITHOUT ROWID;
 )sql";
@@ -347,8 +348,8 @@ Status SqliteStateStore::InsertFailedMessages(const std::string& sink,
                            "INSERT OR REPLACE INTO failed_messages(sink, id, group_key, "
                            "commit_lsn, commit_idx, action, commit_time_us, table_schema, "
                            "table_name, idempotency_key, json, attempts, last_error, "
-                           "first_failed_at_ms, last_failed_at_ms, next_retry_at_ms) "
-                           "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           "first_failed_at_ms, last_failed_at_ms, next_retry_at_ms, hold_error) "
+                           "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                            -1, &st.s, nullptr) != SQLITE_OK) {
       return Error("prepare");
     }
@@ -365,13 +366,13 @@ Status SqliteStateStore::InsertFailedMessages(const std::string& sink,
       sqlite3_bind_text(st.s, 8, m.table_schema.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(st.s, 9, m.table_name.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_text(st.s, 10, m.idempotency_key.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(st.s, 11, m.json.data(), static_cast<int>(m.json.size()),
-                        SQLITE_TRANSIENT);
+      sqlite3_bind_text(st.s, 11, m.json.data(), static_cast<int>(m.json.size()), SQLITE_TRANSIENT);
       sqlite3_bind_int64(st.s, 12, m.attempts);
       sqlite3_bind_text(st.s, 13, m.last_error.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(st.s, 14, m.first_failed_at_ms);
       sqlite3_bind_int64(st.s, 15, m.last_failed_at_ms);
       sqlite3_bind_int64(st.s, 16, m.next_retry_at_ms);
+      sqlite3_bind_text(st.s, 17, m.hold_error.c_str(), -1, SQLITE_TRANSIENT);
       if (sqlite3_step(st.s) != SQLITE_DONE) return Error("insert failed message");
     }
     return Status::Ok();
@@ -385,7 +386,8 @@ Status SqliteStateStore::UpdateFailedMessages(const std::string& sink,
     Stmt st;
     if (sqlite3_prepare_v2(db_,
                            "UPDATE failed_messages SET attempts = ?, last_error = ?, "
-                           "last_failed_at_ms = ?, next_retry_at_ms = ? WHERE sink = ? AND id = ?",
+                           "last_failed_at_ms = ?, next_retry_at_ms = ?, hold_error = ? "
+                           "WHERE sink = ? AND id = ?",
                            -1, &st.s, nullptr) != SQLITE_OK) {
       return Error("prepare");
     }
@@ -395,8 +397,9 @@ Status SqliteStateStore::UpdateFailedMessages(const std::string& sink,
       sqlite3_bind_text(st.s, 2, m.last_error.c_str(), -1, SQLITE_TRANSIENT);
       sqlite3_bind_int64(st.s, 3, m.last_failed_at_ms);
       sqlite3_bind_int64(st.s, 4, m.next_retry_at_ms);
-      sqlite3_bind_text(st.s, 5, sink.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(st.s, 6, static_cast<sqlite3_int64>(m.id));
+      sqlite3_bind_text(st.s, 5, m.hold_error.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_text(st.s, 6, sink.c_str(), -1, SQLITE_TRANSIENT);
+      sqlite3_bind_int64(st.s, 7, static_cast<sqlite3_int64>(m.id));
       if (sqlite3_step(st.s) != SQLITE_DONE) return Error("update failed message");
     }
     return Status::Ok();
@@ -430,7 +433,8 @@ Result<std::vector<FailedMessage>> SqliteStateStore::LoadFailedMessages(const st
                           "commit_time_us, table_schema, table_name, idempotency_key, " +
                           (with_bodies ? "json" : "''") +
                           ", attempts, last_error, first_failed_at_ms, last_failed_at_ms, "
-                          "next_retry_at_ms FROM failed_messages WHERE sink = ? ORDER BY id";
+                          "next_retry_at_ms, hold_error FROM failed_messages WHERE sink = ? "
+                          "ORDER BY id";
   if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st.s, nullptr) != SQLITE_OK) {
     return Error("prepare");
   }
@@ -455,6 +459,7 @@ Result<std::vector<FailedMessage>> SqliteStateStore::LoadFailedMessages(const st
     m.first_failed_at_ms = sqlite3_column_int64(st.s, 12);
     m.last_failed_at_ms = sqlite3_column_int64(st.s, 13);
     m.next_retry_at_ms = sqlite3_column_int64(st.s, 14);
+    m.hold_error = ColumnText(st.s, 15);
     out.push_back(std::move(m));
   }
   if (rc != SQLITE_DONE) return Error("load failed messages");

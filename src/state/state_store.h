@@ -46,6 +46,9 @@ struct FailedMessage {
   int64_t first_failed_at_ms = 0;  // Unix ms
   int64_t last_failed_at_ms = 0;
   int64_t next_retry_at_ms = 0;
+  // Not empty: the message must not be sent until a person retries it (its
+  // filter could not be evaluated); see Message::hold_error.
+  std::string hold_error;
 };
 
 class StateStore {
@@ -77,7 +80,8 @@ class StateStore {
   // Failed messages of push sinks. Insert is durable when it returns OK.
   virtual Status InsertFailedMessages(const std::string& sink,
                                       const std::vector<FailedMessage>& messages) = 0;
-  // Updates attempts, last_error, last_failed_at_ms and next_retry_at_ms.
+  // Updates attempts, last_error, last_failed_at_ms, next_retry_at_ms and
+  // hold_error.
   virtual Status UpdateFailedMessages(const std::string& sink,
                                       const std::vector<FailedMessage>& messages) = 0;
   virtual Status DeleteFailedMessages(const std::string& sink,

@@ -197,6 +197,7 @@ std::optional<WebhookSinkOptions> ReadWebhookDestination(const config::SinkConfi
   }
 
   options.url = base_url;
+  options.base_url = base_url;
   if (path) {
     const config::Node& at = *destination.Find("path");
     if (path->empty() || (*path)[0] != '/') {

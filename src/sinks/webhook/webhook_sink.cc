@@ -204,10 +204,71 @@ void WebhookSink::Write(const Batch& batch, WriteDone done) {
                            " messages; its batch_size must be 1"));
     return;
   }
+  // Runs of messages with equal routes, in order.
+  std::vector<Batch> runs;
+  const MessageRoute* last = nullptr;
+  for (const Message* m : batch.messages) {
+    const MessageRoute* route = m->route.get();
+    const bool same = runs.empty()                            ? false
+                      : (route == nullptr || last == nullptr) ? route == last
+                                                              : *route == *last;
+    if (!same) runs.emplace_back();
+    runs.back().messages.push_back(m);
+    last = route;
+  }
+  if (runs.size() == 1) {
+    WriteOne(batch, last, std::move(done));
+    return;
+  }
+  // Sent one after the other so that a row's changes keep their order.
+  struct Chain {
+    std::vector<Batch> runs;
+    size_t next = 0;
+    WriteDone done;
+    std::function<void(Status)> step;
+  };
+  auto chain = std::make_shared<Chain>();
+  chain->runs = std::move(runs);
+  chain->done = std::move(done);
+  chain->step = [this, chain](Status status) {
+    if (!status.ok() || chain->next == chain->runs.size()) {
+      WriteDone finished = std::move(chain->done);
+      chain->step = nullptr;  // breaks the cycle
+      finished(std::move(status));
+      return;
+    }
+    const Batch& run = chain->runs[chain->next++];
+    WriteOne(run, run.messages.front()->route.get(),
+             [chain](Status st) { chain->step(std::move(st)); });
+  };
+  chain->step(Status::Ok());
+}
 
+void WebhookSink::WriteOne(const Batch& batch, const MessageRoute* route, WriteDone done) {
   HttpRequest request;
   request.method = "POST";
   request.url = options_.url;
+  if (route != nullptr) {
+    if (const std::string* path = route->Find("path")) {
+      if (path->empty() || (*path)[0] != '/' ||
+          path->find_first_of(" \t\r\n") != std::string::npos) {
+        done(Status::Permanent("routing function returned path \"" + *path +
+                               "\"; a path starts with '/' and has no spaces"));
+        return;
+      }
+      std::string base = options_.base_url.empty() ? options_.url : options_.base_url;
+      if (!base.empty() && base.back() == '/') base.pop_back();
+      request.url = base + *path;
+    }
+    if (const std::string* method = route->Find("method")) {
+      if (*method != "POST" && *method != "PUT" && *method != "PATCH") {
+        done(Status::Permanent("routing function returned method \"" + *method +
+                               "\"; allowed: POST, PUT, PATCH"));
+        return;
+      }
+      request.method = *method;
+    }
+  }
   request.timeout = options_.timeout;
   if (options_.batch) {
     size_t size = 12;
@@ -225,6 +286,16 @@ void WebhookSink::Write(const Batch& batch, WriteDone done) {
 
   const std::string key = IdempotencyKey(batch);
   request.headers = base_headers_;
+  if (route != nullptr) {
+    for (const auto& [name, value] : route->headers) {
+      if (name.find_first_of(":\r\n") != std::string::npos ||
+          value.find_first_of("\r\n") != std::string::npos) {
+        done(Status::Permanent("routing function returned an invalid header \"" + name + "\""));
+        return;
+      }
+      request.headers.emplace_back(name, value);
+    }
+  }
   request.headers.emplace_back("Idempotency-Key", key);
   if (signer_) signer_->AddHeaders(key, UnixSecondsNow(), request.body, request.headers);
 

@@ -18,7 +18,8 @@ namespace sluice {
 inline constexpr char kWebhookUserAgent[] = "sluice/0.1";
 
 struct WebhookSinkOptions {
-  std::string url;  // http(s) URL the requests go to (endpoint URL + path)
+  std::string url;       // http(s) URL the requests go to (endpoint URL + path)
+  std::string base_url;  // the endpoint URL alone: a routed `path` replaces the path
   // Extra request headers (endpoint headers merged with the destination's).
   // A Content-Type or User-Agent here replaces the default.
   std::vector<std::pair<std::string, std::string>> headers;
@@ -43,6 +44,11 @@ class WebhookSink final : public Sink {
   // the start of the response body) or the transport failure. 4xx other than
   // 408 and 429 are permanent, everything else retryable. Never retries itself.
   // Writes beyond `concurrency` outstanding wait in the sink until one ends.
+  //
+  // Messages carrying a route (a routing function's result: `path`, `method`,
+  // headers) go to that path of the endpoint with that method and those extra
+  // headers; a batch whose messages route differently is sent as one request
+  // per run of equally routed messages, one after the other, in order.
   void Write(const Batch& batch, WriteDone done) override;
   int MaxInFlight() const override { return options_.concurrency; }
   // Fails writes that were not sent yet, then waits for the ones on the wire
@@ -62,6 +68,8 @@ class WebhookSink final : public Sink {
 
   WebhookSink(WebhookSinkOptions options, HttpClient* http,
               std::optional<StandardWebhooksSigner> signer);
+  // One request for `batch`, whose messages share `route` (may be null).
+  void WriteOne(const Batch& batch, const MessageRoute* route, WriteDone done);
 
   const WebhookSinkOptions options_;
   HttpClient* const http_;
