@@ -8,10 +8,16 @@
 #include <filesystem>
 #include <thread>
 
+#include "api/backfill_routes.h"
 #include "api/http_server.h"
 #include "api/json_error.h"
 #include "api/stream_routes.h"
+#include "backfill/coordinator.h"
+#include "backfill/manager.h"
+#include "backfill/row_filter.h"
+#include "backfill/watermark.h"
 #include "common/log.h"
+#include "daemon/sink_functions.h"
 #include "daemon/sink_routes.h"
 #include "metrics/registry.h"
 #include "pipeline/ack_tracker.h"
@@ -37,24 +43,11 @@ config::LoadOptions DefaultLoadOptions() {
   options.sink_types = SinkTypeNames();
   options.validate_destination = [](const config::SinkConfig& sink, const config::Config& config,
                                     config::ConfigErrors& errors) {
-    // Parsed by the loader but not implemented in this version: refusing
-    // them beats silently delivering what the user meant to filter out.
-    // (Reported at the sink's destination: the loader keeps no position for
-    // these keys.)
-    const std::string base = sink.destination.path.substr(0, sink.destination.path.rfind('.'));
-    auto refuse = [&](const std::string& key, const std::string& what) {
-      errors.push_back({sink.destination.file, sink.destination.line, sink.destination.column,
-                        base + "." + key,
-                        what + " are not available in this version of Sluice yet; remove `" + key +
-                            "` from sink \"" + sink.name + "\""});
-    };
-    if (!sink.filter.empty()) refuse("filter", "SQL filters");
-    if (!sink.transform.empty()) refuse("transform", "transforms");
-    if (!sink.initial_backfill.empty()) refuse("initial_backfill", "backfills");
     if (const SinkFactory* f = FindSinkFactory(sink.destination_type)) {
       f->validate(sink, config, errors);
     }
   };
+  options.validate_config = ValidateFiltersAndFunctions;
   return options;
 }
 
@@ -74,6 +67,8 @@ struct Daemon::DatabasePipeline {
   std::unique_ptr<pipeline::AckTracker> acks;
   std::unique_ptr<pipeline::Checkpointer> checkpointer;
   std::unique_ptr<pipeline::Router> router;
+  std::unique_ptr<backfill::BackfillCoordinator> backfill_coordinator;  // backfills
+  std::unique_ptr<backfill::BackfillManager> backfills;                 // backfills
   std::unique_ptr<source::Replicator> replicator;
   std::atomic<bool> stopping{false};
   std::thread reader;
@@ -159,10 +154,13 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config) {
       SinkSlot& s = p->sinks[i];
       std::vector<std::pair<std::string, std::string>> annotations(s.config->annotations.begin(),
                                                                    s.config->annotations.end());
+      auto processing = BuildSinkProcessing(*s.config, cfg);
+      if (!processing.ok()) return processing.status();
       routed.push_back(
           pipeline::RoutedSink{s.config, s.queue.get(),
                                pipeline::RenderSinkSuffix(pipeline::SinkId(s.config->name),
-                                                          s.config->name, annotations, db.name)});
+                                                          s.config->name, annotations, db.name),
+                               std::move(processing->matches)});
       pipeline::SinkRunnerOptions ro;
       ro.name = s.config->name;
       ro.sink_index = i;
@@ -171,6 +169,7 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config) {
       ro.max_retry_count = s.config->max_retry_count;
       ro.backoff = BackoffPolicy{s.config->retry_initial, s.config->retry_max, 2.0};
       ro.failed_store = impl.store.get();
+      ro.process = std::move(processing->process);
       SinkSlot* slot_ptr = &s;
       ro.observe_latency = [slot_ptr](double seconds) {
         if (slot_ptr->latency) slot_ptr->latency->Observe(seconds);
@@ -185,12 +184,36 @@ Result<std::unique_ptr<Daemon>> Daemon::Create(config::Config config) {
           if (raw->replicator) raw->replicator->KeepConnectionAlive();
         },
         p->stopping);
+    // --- backfills: the coordinator sits between the assembler and the router ---
+    p->backfill_coordinator = std::make_unique<backfill::BackfillCoordinator>(
+        *p->router,
+        [raw](size_t sink, const source::Change& change) {
+          return raw->router->OnBackfillChange(sink, change);
+        },
+        *p->catalog, backfill::NewRunId(),
+        [raw](size_t sink, const source::RelationInfo& rel, Action action) {
+          return pipeline::SinkWants(*raw->sinks[sink].config, rel.schema, rel.table, action);
+        });
+    {
+      backfill::ManagerOptions bo;
+      bo.conninfo = db.conninfo;
+      bo.display = db.display;
+      for (const SinkSlot& s : p->sinks) bo.sinks.push_back(s.config);
+      bo.store = impl.store.get();
+      bo.coordinator = p->backfill_coordinator.get();
+      bo.acked_through = [raw](size_t sink) { return raw->acks->AckedThrough()[sink]; };
+      bo.compile_filter = backfill::SqlFilterCompiler();
+      SLUICE_ASSIGN_OR_RETURN(p->backfills, backfill::BackfillManager::Create(std::move(bo)));
+      Status initial = p->backfills->CreateInitialBackfills();
+      if (!initial.ok()) return initial.WithContext("database " + db.name);
+    }
+    // --- end backfills ---
     const std::string spill_dir = cfg.data_dir + "/spill/" + db.name;
     std::filesystem::remove_all(spill_dir, ec);
     p->replicator = std::make_unique<source::Replicator>(
-        db, *p->catalog, *p->router, [raw] { return raw->checkpointer->DurableLsn(); },
-        [raw] { raw->acks->Reconnected(); }, spill_dir, p->slot.confirmed_flush,
-        p->slot.server_version);
+        db, *p->catalog, *p->backfill_coordinator,
+        [raw] { return raw->checkpointer->DurableLsn(); }, [raw] { raw->acks->Reconnected(); },
+        spill_dir, p->slot.confirmed_flush, p->slot.server_version);
     log::Info("database ready", {{"database", db.name},
                                  {"host", db.display},
                                  {"slot", db.slot.name},
@@ -236,6 +259,13 @@ Status Daemon::StartApi() {
     }
   }
   SLUICE_RETURN_IF_ERROR(AddSinkRoutes(impl.server->router(), std::move(sink_views), *impl.store));
+  SLUICE_RETURN_IF_ERROR(api::AddBackfillRoutes(  // backfills
+      impl.server->router(), [pipelines](const std::string& sink) -> backfill::BackfillControl* {
+        for (DatabasePipeline* p : pipelines) {
+          if (p->backfills->HasSink(sink)) return p->backfills.get();
+        }
+        return nullptr;
+      }));
   SLUICE_RETURN_IF_ERROR(
       impl.server->router().AddSync("GET", "/api/databases", [pipelines](const api::Request&) {
         nlohmann::json data = nlohmann::json::array();
@@ -310,6 +340,22 @@ Status Daemon::StartApi() {
       s->latency = &latency.Add(labels);
     }
   }
+  // --- backfills ---
+  auto& backfill_read = impl.metrics.AddCounter("sluice_backfill_rows_read_total",
+                                                "Rows read by the sink's backfills");
+  auto& backfill_emitted = impl.metrics.AddCounter(
+      "sluice_backfill_rows_emitted_total", "Backfilled rows sent to the sink as read messages");
+  for (DatabasePipeline* p : pipelines) {
+    for (const SinkSlot& s : p->sinks) {
+      const std::string name = s.config->name;
+      backfill::BackfillManager* m = p->backfills.get();
+      backfill_read.AddCallback({{"sink", name}},
+                                [m, name] { return static_cast<double>(m->RowsRead(name)); });
+      backfill_emitted.AddCallback({{"sink", name}},
+                                   [m, name] { return static_cast<double>(m->RowsEmitted(name)); });
+    }
+  }
+  // --- end backfills ---
   for (const auto& [name, queue] : impl.streams.all()) {
     PullQueue* q = queue.get();
     depth.AddCallback({{"stream", name}}, [q] { return static_cast<double>(q->depth()); });
@@ -348,6 +394,7 @@ int Daemon::Run() {
       pthread_setname_np(pthread_self(), "sluice-reader");
       raw->replicator->Run();
     });
+    p->backfills->Start();  // backfills
   }
   impl.server->Start();
   log::Info("sluice running", {{"pipelines", static_cast<unsigned long>(impl.pipelines.size())},
@@ -364,6 +411,7 @@ int Daemon::Run() {
   impl.server->Stop(std::chrono::seconds(2));
 
   // 1. Stop reading: the reader sends a last status update and returns.
+  for (auto& p : impl.pipelines) p->backfills->Stop();  // backfills: workers first
   for (auto& p : impl.pipelines) {
     p->stopping = true;
     p->replicator->Stop();
@@ -385,6 +433,7 @@ int Daemon::Run() {
     }
     p->checkpointer->Stop();
     p->checkpointer->Checkpoint();
+    p->backfills->Flush();  // backfills: cursors the sinks acknowledged
   }
   // 3. Tear down clients and loops.
   impl.http->Shutdown();

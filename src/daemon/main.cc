@@ -2,6 +2,7 @@
 //   sluice run -c sluice.yaml
 //   sluice config check sluice.yaml
 //   sluice demo [--seconds N]
+//   sluice backfill start|list|show|pause|resume|cancel --sink S ...
 //   sluice version
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -9,6 +10,7 @@
 
 #include "common/log.h"
 #include "config/config_loader.h"
+#include "daemon/backfill_cli.h"
 #include "daemon/daemon.h"
 #include "daemon/demo.h"
 #include "daemon/signals.h"
@@ -85,10 +87,47 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the version");
 
+  // --- backfill: a client of the running daemon's API ---
+  sluice::daemon::BackfillCliOptions bf;
+  auto* backfill = app.add_subcommand("backfill", "Start and manage backfills of a running Sluice");
+  backfill->require_subcommand(1);
+  auto common = [&bf](CLI::App* cmd) {
+    cmd->add_option("--sink", bf.sink, "Sink name")->required();
+    cmd->add_option(
+        "--api", bf.api,
+        "Sluice API base URL (default: server.listen of -c, else http://127.0.0.1:7376)");
+    cmd->add_option("--token", bf.token, "API token (default: $SLUICE_TOKEN)");
+    cmd->add_option("-c,--config", bf.config_path, "sluice.yaml, for the API address and token");
+    cmd->add_flag("--json", bf.json, "Print the API's JSON answer");
+  };
+  auto* bf_start = backfill->add_subcommand("start", "Start a backfill of a table for a sink");
+  common(bf_start);
+  bf_start->add_option("--table", bf.table, "schema.table (or table, in public)")->required();
+  bf_start->add_option("--sort-column", bf.sort_column,
+                       "Read in this column's order (NOT NULL or in the key)");
+  bf_start->add_option("--start-position", bf.start_position,
+                       "Only rows with sort column >= this value");
+  bf_start->add_option("--filter", bf.filter, "Only rows matching this SQL expression");
+  auto* bf_list = backfill->add_subcommand("list", "List a sink's backfills with their progress");
+  common(bf_list);
+  for (auto [action, help] : {std::pair{"show", "Show a backfill's progress"},
+                              std::pair{"pause", "Pause a running backfill"},
+                              std::pair{"resume", "Resume a paused or failed backfill"},
+                              std::pair{"cancel", "Cancel a backfill"}}) {
+    auto* cmd = backfill->add_subcommand(action, help);
+    common(cmd);
+    cmd->add_option("--id", bf.id, "Backfill id")->required();
+  }
+  // --- end backfill ---
+
   CLI11_PARSE(app, argc, argv);
   if (*run) return Run(run_config);
   if (*check) return CheckConfig(check_path);
   if (*demo) return sluice::daemon::RunDemo(demo_seconds);
+  if (*backfill) {  // backfill
+    for (CLI::App* sub : backfill->get_subcommands()) bf.action = sub->get_name();
+    return sluice::daemon::RunBackfillCli(bf);
+  }
   if (*version) {
     std::printf("sluice 0.1.0\n");
     return 0;

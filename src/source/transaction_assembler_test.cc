@@ -108,6 +108,12 @@ class RecordingHandler : public ChangeHandler {
   }
   void OnCommit(const TransactionInfo& t) override { commits.push_back(t.end_lsn); }
   void OnIdle(Lsn wal_end) override { idle.push_back(wal_end); }
+  Status OnLogicalMessage(std::string_view prefix, std::string_view content) override {
+    messages.push_back(std::string(prefix) + " " + std::string(content) + " after " +
+                       std::to_string(seen.size()) + " changes");
+    return Status::Ok();
+  }
+  std::vector<std::string> messages;  // backfill watermarks
   int begins = 0;
   std::vector<Seen> seen;
   std::vector<Lsn> commits;
@@ -225,6 +231,35 @@ TEST_F(TransactionAssemblerTest, KeepaliveCountsAsIdleOnlyBetweenTransactions) {
   assembler_.Keepalive(530);
   EXPECT_EQ(handler_.idle, std::vector<Lsn>{530});
 }
+
+// --- backfill watermarks ---
+
+TEST_F(TransactionAssemblerTest, BackfillMessagesReachTheHandlerInPlace) {
+  Feed(Begin(500, 7));
+  Feed(Relation(1));
+  Feed(Insert(1, "1", "a"));
+  Feed(Message("sluice:backfill.high", R"({"backfill":1,"page":2,"run":3})"));
+  Feed(Message("sluice:transaction_annotations.set", R"({"by":"ada"})"));
+  Feed(Message("other:prefix", "x"));
+  Feed(Commit(500, 520));
+  EXPECT_EQ(handler_.messages,
+            (std::vector<std::string>{
+                R"(sluice:backfill.high {"backfill":1,"page":2,"run":3} after 1 changes)"}));
+}
+
+TEST_F(TransactionAssemblerTest, BackfillMessagesOfAStreamedTransactionArriveAtItsCommit) {
+  Feed(Relation(1));
+  Feed(StreamStart(40, true));
+  Feed(Insert(1, "1", "a", 40));
+  Feed(Message("sluice:backfill.low", "{}", 40));
+  Feed(StreamStop());
+  EXPECT_TRUE(handler_.messages.empty());
+  Feed(StreamCommit(40, 700, 720));
+  EXPECT_EQ(handler_.messages,
+            (std::vector<std::string>{"sluice:backfill.low {} after 1 changes"}));
+}
+
+// --- end backfill watermarks ---
 
 }  // namespace
 }  // namespace sluice::source

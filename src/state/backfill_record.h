@@ -29,9 +29,9 @@ inline const char* BackfillStateName(BackfillState state) {
 }
 
 inline std::optional<BackfillState> ParseBackfillState(std::string_view name) {
-  for (BackfillState s : {BackfillState::kRunning, BackfillState::kPaused,
-                          BackfillState::kCompleted, BackfillState::kCancelled,
-                          BackfillState::kFailed}) {
+  for (BackfillState s :
+       {BackfillState::kRunning, BackfillState::kPaused, BackfillState::kCompleted,
+        BackfillState::kCancelled, BackfillState::kFailed}) {
     if (name == BackfillStateName(s)) return s;
   }
   return std::nullopt;

@@ -1,0 +1,377 @@
+#include "backfill/coordinator.h"
+
+#include <algorithm>
+
+#include "backfill/watermark.h"
+#include "common/log.h"
+
+namespace sluice::backfill {
+namespace {
+
+using source::ColumnValue;
+
+// The key of a row image: the key columns' text. nullopt when a key column
+// is missing or has no value (it then cannot match a page row anyway).
+std::optional<std::string> KeyOf(const source::RelationInfo& rel,
+                                 const std::vector<ColumnValue>& values,
+                                 const std::vector<ColumnValue>* fallback) {
+  if (rel.key_columns.empty()) return std::nullopt;
+  std::string key;
+  for (size_t idx : rel.key_columns) {
+    if (idx >= values.size()) return std::nullopt;
+    const ColumnValue* v = &values[idx];
+    if (v->kind == ColumnValue::Kind::kUnchangedToast && fallback && idx < fallback->size()) {
+      v = &(*fallback)[idx];
+    }
+    if (v->kind != ColumnValue::Kind::kText) return std::nullopt;
+    AppendKeyPart(key, v->text);
+  }
+  return key;
+}
+
+}  // namespace
+
+BackfillCoordinator::BackfillCoordinator(source::ChangeHandler& downstream, EmitRead emit,
+                                         source::Catalog& catalog, uint64_t run,
+                                         SinkWantsChange sink_wants, size_t checkpoint_every)
+    : downstream_(downstream),
+      emit_(std::move(emit)),
+      catalog_(catalog),
+      run_(run),
+      sink_wants_(std::move(sink_wants)),
+      checkpoint_every_(checkpoint_every == 0 ? 1 : checkpoint_every) {}
+
+void BackfillCoordinator::OnBegin(const source::TransactionInfo& txn) {
+  txn_ = txn;
+  downstream_.OnBegin(txn);
+}
+
+void BackfillCoordinator::OnCommit(const source::TransactionInfo& txn) {
+  txn_ = txn;
+  downstream_.OnCommit(txn);
+}
+
+void BackfillCoordinator::OnIdle(Lsn wal_end) { downstream_.OnIdle(wal_end); }
+
+Status BackfillCoordinator::OnChange(const source::Change& change) {
+  if (change.relation) {
+    source::RelationRef& known = stream_relations_[change.relation->oid];
+    if (known.get() != change.relation.get()) known = change.relation;
+  }
+  if (tracked_count_.load(std::memory_order_acquire) > 0) RecordChange(change);
+  return downstream_.OnChange(change);
+}
+
+void BackfillCoordinator::RecordChange(const source::Change& change) {
+  if (!change.relation) return;
+  const source::RelationInfo& rel = *change.relation;
+  std::lock_guard lock(mu_);
+  auto ids = by_table_.find(rel.oid);
+  if (ids == by_table_.end()) return;
+  std::optional<std::string> keys[2];
+  switch (change.action) {
+    case Action::kInsert:
+    case Action::kRead:
+      keys[0] = KeyOf(rel, change.new_values, nullptr);
+      break;
+    case Action::kUpdate:
+      keys[0] = KeyOf(rel, change.new_values, change.has_old ? &change.old_values : nullptr);
+      if (change.has_old) keys[1] = KeyOf(rel, change.old_values, nullptr);
+      break;
+    case Action::kDelete:
+      keys[0] = KeyOf(rel, change.old_values, nullptr);
+      break;
+    case Action::kTruncate:
+      break;
+  }
+  for (int64_t id : ids->second) {
+    Tracked& t = tracked_[id];
+    if (change.action == Action::kTruncate) {
+      // Whatever the sink makes of a truncate, rows read before it are gone.
+      t.truncated = true;
+      continue;
+    }
+    if (sink_wants_ && !sink_wants_(t.sink, rel, change.action)) continue;
+    for (auto& key : keys) {
+      if (key) t.changed_keys.insert(*key);
+    }
+  }
+}
+
+Status BackfillCoordinator::OnLogicalMessage(std::string_view prefix, std::string_view content) {
+  const std::optional<Watermark> w = ParseWatermark(prefix, content);
+  if (!w) {
+    log::Debug("unknown backfill logical message ignored", {{"prefix", std::string(prefix)}});
+    return downstream_.OnLogicalMessage(prefix, content);
+  }
+  // A watermark of an earlier process (streamed again after a restart) or of
+  // a backfill this process no longer runs.
+  if (w->run != run_) return Status::Ok();
+
+  std::unique_lock lock(mu_);
+  auto it = tracked_.find(w->backfill_id);
+  if (it == tracked_.end()) return Status::Ok();
+  Tracked& t = it->second;
+  if (!w->high) {
+    if (!t.low_seen || *t.low_seen < w->page) t.low_seen = w->page;
+    cv_.notify_all();
+    return Status::Ok();
+  }
+  // A high watermark: the window since the previous one closes here.
+  std::unordered_set<std::string> changed;
+  changed.swap(t.changed_keys);
+  const bool truncated = t.truncated;
+  t.truncated = false;
+  if (!t.page || t.page->page != w->page) return Status::Ok();  // withdrawn, or seen before
+  Page page = std::move(*t.page);
+  t.page.reset();
+  const uint64_t generation = t.generation;
+  const size_t sink = t.sink;
+  const std::shared_ptr<const RowPredicate> filter = t.filter;
+  lock.unlock();
+
+  Status stream_error;
+  PageResult result = EmitPage(w->backfill_id, sink, page, changed, truncated,
+                               filter ? filter.get() : nullptr, &stream_error);
+
+  lock.lock();
+  it = tracked_.find(w->backfill_id);
+  if (it != tracked_.end() && it->second.generation == generation) {
+    it->second.result = std::make_pair(w->page, std::move(result));
+    cv_.notify_all();
+  }
+  return stream_error;
+}
+
+PageResult BackfillCoordinator::EmitPage(int64_t id, size_t sink, const Page& page,
+                                         const std::unordered_set<std::string>& changed,
+                                         bool truncated, const RowPredicate* filter,
+                                         Status* stream_error) {
+  PageResult r;
+  r.read = page.rows.size();
+  if (truncated) {
+    r.dropped = r.read;
+    return r;
+  }
+  const TableShape& shape = *page.shape;
+
+  // The columns as the stream last described the table; the page must match
+  // them (an ALTER TABLE between the query and the high watermark means the
+  // page is read again).
+  source::RelationRef rel;
+  std::vector<size_t> column_map;
+  if (auto known = stream_relations_.find(shape.oid); known != stream_relations_.end()) {
+    const source::RelationInfo& stream_rel = *known->second;
+    bool matches = true;
+    for (const source::ColumnInfo& c : stream_rel.columns) {
+      auto found = std::find_if(shape.columns.begin(), shape.columns.end(),
+                                [&](const ShapeColumn& s) { return s.name == c.name; });
+      if (found == shape.columns.end() || found->type_oid != c.type_oid) {
+        matches = false;
+        break;
+      }
+      column_map.push_back(static_cast<size_t>(found - shape.columns.begin()));
+    }
+    if (matches) {
+      rel = known->second;
+    } else if (!page.accept_catalog_columns) {
+      r.kind = PageResult::Kind::kReread;
+      r.error =
+          "the columns of " + shape.schema + "." + shape.table + " changed while the page was read";
+      return r;
+    }
+  }
+  if (!rel) {
+    auto built = CatalogRelation(shape);
+    if (!built.ok()) {
+      r.kind = PageResult::Kind::kReread;
+      r.error = built.status().message();
+      return r;
+    }
+    rel = *built;
+    column_map.clear();
+    for (size_t i = 0; i < shape.columns.size(); ++i) column_map.push_back(i);
+  }
+
+  source::Change c;
+  c.action = Action::kRead;
+  c.commit_time_us = txn_.commit_time_us;
+  c.relation = rel;
+  c.has_old = false;
+  c.new_values.reserve(column_map.size());
+  std::string key;
+  std::vector<std::string_view> key_values;
+  std::string idempotency_key;
+  uint32_t idx = 0;
+  for (size_t ri = 0; ri < page.rows.size(); ++ri) {
+    const source::Row& row = page.rows[ri];
+    key.clear();
+    key_values.clear();
+    bool key_ok = true;
+    for (size_t k : shape.key_columns) {
+      if (k >= row.size() || !row[k]) {
+        key_ok = false;
+        break;
+      }
+      AppendKeyPart(key, *row[k]);
+      key_values.push_back(*row[k]);
+    }
+    if (!key_ok || changed.count(key) > 0) {
+      ++r.dropped;
+      continue;
+    }
+    c.new_values.clear();
+    for (size_t j : column_map) {
+      ColumnValue v;
+      if (j < row.size() && row[j]) {
+        v.kind = ColumnValue::Kind::kText;
+        v.text = *row[j];
+      }
+      c.new_values.push_back(v);
+    }
+    c.position = Position{txn_.commit_lsn, idx};
+    c.idempotency_key = {};
+    if (filter != nullptr && *filter) {
+      Result<bool> keep = (*filter)(c);
+      if (!keep.ok()) {
+        r.kind = PageResult::Kind::kFailed;
+        r.error = "evaluating the backfill filter: " + keep.status().message();
+        return r;
+      }
+      if (!*keep) {
+        ++r.filtered;
+        continue;
+      }
+    }
+    idempotency_key = ReadIdempotencyKey(id, key_values);
+    c.idempotency_key = idempotency_key;
+    Status st = emit_(sink, c);
+    if (!st.ok()) {
+      *stream_error = st;
+      r.kind = PageResult::Kind::kReread;
+      r.error = st.message();
+      return r;
+    }
+    r.last_position = c.position;
+    ++idx;
+    ++r.emitted;
+    if (r.emitted % checkpoint_every_ == 0 && ri + 1 < page.rows.size()) {
+      auto cursor = CursorAfter(shape, row);
+      if (cursor.ok()) {
+        r.checkpoints.push_back(PageCheckpoint{ri + 1, r.emitted, c.position, std::move(*cursor)});
+      }
+    }
+  }
+  return r;
+}
+
+Result<source::RelationRef> BackfillCoordinator::CatalogRelation(const TableShape& shape) {
+  if (auto it = catalog_relations_.find(shape.id); it != catalog_relations_.end()) {
+    return it->second;
+  }
+  auto info = std::make_shared<source::RelationInfo>();
+  info->oid = shape.oid;
+  info->schema = shape.schema;
+  info->table = shape.table;
+  info->replica_identity = shape.replica_identity;
+  info->key_columns = shape.key_columns;
+  info->version = ++catalog_relation_version_;
+  for (size_t i = 0; i < shape.columns.size(); ++i) {
+    const ShapeColumn& s = shape.columns[i];
+    source::ColumnInfo col;
+    col.name = s.name;
+    col.type_oid = s.type_oid;
+    col.type_modifier = s.type_modifier;
+    col.replica_identity =
+        std::find(shape.key_columns.begin(), shape.key_columns.end(), i) != shape.key_columns.end();
+    auto type = catalog_.ResolveType(s.type_oid);
+    if (!type.ok()) {
+      return type.status().WithContext("resolving type of " + shape.schema + "." + shape.table +
+                                       "." + s.name);
+    }
+    col.type = *type ? *type : values::TextType();
+    info->columns.push_back(std::move(col));
+  }
+  source::RelationRef rel = std::move(info);
+  catalog_relations_[shape.id] = rel;
+  return rel;
+}
+
+void BackfillCoordinator::Register(int64_t id, size_t sink, uint32_t table_oid,
+                                   RowPredicate filter) {
+  std::lock_guard lock(mu_);
+  if (auto old = tracked_.find(id); old != tracked_.end()) {
+    auto& ids = by_table_[old->second.table_oid];
+    ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+    if (ids.empty()) by_table_.erase(old->second.table_oid);
+    tracked_.erase(old);
+  }
+  Tracked t;
+  t.generation = ++generation_;
+  t.sink = sink;
+  t.table_oid = table_oid;
+  if (filter) t.filter = std::make_shared<const RowPredicate>(std::move(filter));
+  tracked_.emplace(id, std::move(t));
+  by_table_[table_oid].push_back(id);
+  tracked_count_.store(tracked_.size(), std::memory_order_release);
+}
+
+void BackfillCoordinator::Unregister(int64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = tracked_.find(id);
+  if (it == tracked_.end()) return;
+  auto& ids = by_table_[it->second.table_oid];
+  ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+  if (ids.empty()) by_table_.erase(it->second.table_oid);
+  tracked_.erase(it);
+  tracked_count_.store(tracked_.size(), std::memory_order_release);
+  cv_.notify_all();
+}
+
+void BackfillCoordinator::Offer(Page page) {
+  std::lock_guard lock(mu_);
+  auto it = tracked_.find(page.backfill_id);
+  if (it == tracked_.end()) return;
+  it->second.result.reset();
+  it->second.page = std::move(page);
+}
+
+bool BackfillCoordinator::Withdraw(int64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = tracked_.find(id);
+  if (it == tracked_.end() || !it->second.page) return false;
+  it->second.page.reset();
+  return true;
+}
+
+bool BackfillCoordinator::WaitForLow(int64_t id, uint64_t page, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] {
+    auto it = tracked_.find(id);
+    return it != tracked_.end() && it->second.low_seen && *it->second.low_seen >= page;
+  });
+}
+
+std::optional<PageResult> BackfillCoordinator::WaitForResult(int64_t id, uint64_t page,
+                                                             std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mu_);
+  std::optional<PageResult> out;
+  cv_.wait_for(lock, timeout, [&] {
+    auto it = tracked_.find(id);
+    if (it == tracked_.end() || !it->second.result || it->second.result->first != page) {
+      return false;
+    }
+    out = std::move(it->second.result->second);
+    it->second.result.reset();
+    return true;
+  });
+  return out;
+}
+
+size_t BackfillCoordinator::RecordedKeys(int64_t id) const {
+  std::lock_guard lock(mu_);
+  auto it = tracked_.find(id);
+  return it == tracked_.end() ? 0 : it->second.changed_keys.size();
+}
+
+}  // namespace sluice::backfill

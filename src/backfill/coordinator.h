@@ -1,0 +1,179 @@
+// BackfillCoordinator: merges backfill pages into the change stream (DESIGN
+// §4, DBLog with transactional watermarks).
+//
+// It is a source::ChangeHandler placed in front of the pipeline's Router: it
+// forwards everything downstream unchanged, and while a backfill is
+// registered it records the key of every change to that backfill's table
+// (old and new key of updates, the key of deletes; a truncate marks the whole
+// window). A worker reads a page between a low and a high watermark and
+// offers the page's rows before writing the high watermark. When the high
+// watermark arrives through the slot, the coordinator drops the page rows
+// whose key was changed in the stream since the previous page (those rows
+// reach the sink as the later change), and emits the rest as `read` changes
+// at the watermark's position: (its transaction's commit LSN, 0, 1, 2, ...).
+// So a row never reaches a sink as a read older than a change it already got.
+//
+// Threads: the ChangeHandler methods run on the replication reader thread
+// (like the Router's). Register/Offer/Withdraw/Wait* are called by backfill
+// workers on their own threads. Emitting a page happens on the reader thread
+// and may block on a full sink queue (back-pressure), never on a worker.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "backfill/keyset.h"
+#include "common/status.h"
+#include "source/catalog.h"
+#include "source/change.h"
+#include "source/pg_connection.h"
+
+namespace sluice::backfill {
+
+// Decides whether a read row goes to the sink (a backfill's SQL filter). An
+// error fails the backfill.
+using RowPredicate = std::function<Result<bool>(const source::Change&)>;
+
+// Routes one read change to one sink (pipeline::Router::OnBackfillChange).
+using EmitRead = std::function<Status(size_t sink, const source::Change&)>;
+
+// Whether `sink` receives changes with `action` on `relation` at all; only
+// the changes a sink receives make its backfill drop a row. Null: all.
+using SinkWantsChange =
+    std::function<bool(size_t sink, const source::RelationInfo& relation, Action action)>;
+
+// The rows of one page, offered before the high watermark is written.
+struct Page {
+  int64_t backfill_id = 0;
+  uint64_t page = 0;
+  ShapeRef shape;
+  std::vector<source::Row> rows;  // text values, in shape column order
+  // The page was read again because the stream's relation did not match the
+  // previous read: emit it with the catalog's columns if it still does not.
+  bool accept_catalog_columns = false;
+};
+
+// A point inside an emitted page up to which it may be resumed: once the sink
+// acknowledged `position`, the backfill can continue after `cursor`.
+struct PageCheckpoint {
+  uint64_t rows_read = 0;  // page rows up to and including the cursor's row
+  uint64_t emitted = 0;    // reads emitted up to there
+  Position position;       // of the last of those reads
+  std::string cursor;      // CursorAfter that row
+};
+
+struct PageResult {
+  enum class Kind : unsigned char {
+    kEmitted,  // done: `emitted` rows went to the sink
+    kReread,   // read the same page again (the table's columns changed)
+    kFailed,   // the backfill cannot go on: `error`
+  };
+  Kind kind = Kind::kEmitted;
+  uint64_t read = 0;
+  uint64_t emitted = 0;
+  uint64_t dropped = 0;    // changed in the stream meanwhile
+  uint64_t filtered = 0;   // not matching the backfill's filter
+  Position last_position;  // of the last emitted row (when emitted > 0)
+  // Every `checkpoint_every` emitted reads (not at the page's end: the
+  // worker knows that cursor), so that a crash in a large page re-reads
+  // only what was not acknowledged.
+  std::vector<PageCheckpoint> checkpoints;
+  std::string error;
+};
+
+class BackfillCoordinator : public source::ChangeHandler {
+ public:
+  // `catalog` resolves column types when a page's relation must be built
+  // from the catalog (no change of the table seen on this connection yet);
+  // used on the reader thread only, like the assembler's. `run` is this
+  // process's run id (see watermark.h).
+  BackfillCoordinator(source::ChangeHandler& downstream, EmitRead emit, source::Catalog& catalog,
+                      uint64_t run, SinkWantsChange sink_wants = nullptr,
+                      size_t checkpoint_every = 1000);
+
+  void OnBegin(const source::TransactionInfo& txn) override;
+  Status OnChange(const source::Change& change) override;
+  void OnCommit(const source::TransactionInfo& txn) override;
+  void OnIdle(Lsn wal_end) override;
+  Status OnLogicalMessage(std::string_view prefix, std::string_view content) override;
+
+  uint64_t run() const { return run_; }
+
+  // Starts recording changes to table `table_oid` for backfill `id`, whose
+  // rows go to sink index `sink`. Replaces an earlier registration of `id`.
+  void Register(int64_t id, size_t sink, uint32_t table_oid, RowPredicate filter = nullptr);
+  // Stops recording for `id` and forgets its page and results.
+  void Unregister(int64_t id);
+
+  // Hands over the page read after low watermark `page.page`; call before
+  // writing its high watermark. Replaces a page offered earlier.
+  void Offer(Page page);
+  // Takes back an offered page that will not be followed by its high
+  // watermark (writing it failed, or the worker stops). False when its high
+  // watermark already took it: its result is on the way.
+  bool Withdraw(int64_t id);
+
+  // Waits until the low watermark of `page` of backfill `id` has passed
+  // through the stream; false on timeout.
+  bool WaitForLow(int64_t id, uint64_t page, std::chrono::milliseconds timeout);
+  // Waits for the outcome of `page` (set when its high watermark passed);
+  // nullopt on timeout.
+  std::optional<PageResult> WaitForResult(int64_t id, uint64_t page,
+                                          std::chrono::milliseconds timeout);
+
+  // Keys recorded for `id` since its last high watermark (for tests).
+  size_t RecordedKeys(int64_t id) const;
+
+ private:
+  struct Tracked {
+    uint64_t generation = 0;  // of the registration
+    size_t sink = 0;
+    uint32_t table_oid = 0;
+    std::shared_ptr<const RowPredicate> filter;
+    std::unordered_set<std::string> changed_keys;
+    bool truncated = false;
+    std::optional<uint64_t> low_seen;  // latest page whose low watermark passed
+    std::optional<Page> page;
+    std::optional<std::pair<uint64_t, PageResult>> result;
+  };
+
+  void RecordChange(const source::Change& change);
+  PageResult EmitPage(int64_t id, size_t sink, const Page& page,
+                      const std::unordered_set<std::string>& changed, bool truncated,
+                      const RowPredicate* filter, Status* stream_error);
+  Result<source::RelationRef> CatalogRelation(const TableShape& shape);
+
+  source::ChangeHandler& downstream_;
+  EmitRead emit_;
+  source::Catalog& catalog_;
+  const uint64_t run_;
+  SinkWantsChange sink_wants_;
+  const size_t checkpoint_every_;
+
+  source::TransactionInfo txn_;  // the open transaction (reader thread)
+
+  std::atomic<size_t> tracked_count_{0};  // lets OnChange skip the lock
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<int64_t, Tracked> tracked_;
+  std::unordered_map<uint32_t, std::vector<int64_t>> by_table_;
+  uint64_t generation_ = 0;
+
+  // Reader thread only. The relation the stream last used, per table OID.
+  std::unordered_map<uint32_t, source::RelationRef> stream_relations_;
+  // Relations built from the catalog, by shape id.
+  std::unordered_map<uint64_t, source::RelationRef> catalog_relations_;
+  uint64_t catalog_relation_version_ = uint64_t{1} << 62;
+};
+
+}  // namespace sluice::backfill

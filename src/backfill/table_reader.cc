@@ -1,0 +1,183 @@
+#include "backfill/table_reader.h"
+
+#include <libpq-fe.h>
+
+#include <atomic>
+
+namespace sluice::backfill {
+namespace {
+
+std::atomic<uint64_t> next_shape_id{1};
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TableReader>> TableReader::Connect(const std::string& conninfo,
+                                                          const std::string& display) {
+  SLUICE_ASSIGN_OR_RETURN(auto conn, source::PgConnection::Connect(conninfo, display, false));
+  return std::unique_ptr<TableReader>(new TableReader(std::move(conn)));
+}
+
+Result<std::vector<source::Row>> TableReader::Exec(const std::string& sql,
+                                                   const std::vector<std::string>& params,
+                                                   const std::vector<uint32_t>& types) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p.c_str());
+  std::vector<Oid> oids(types.begin(), types.end());
+  PGconn* conn = conn_->raw();
+  PGresult* res =
+      PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()),
+                   oids.empty() ? nullptr : oids.data(), values.data(), nullptr, nullptr, 0);
+  const ExecStatusType st = PQresultStatus(res);
+  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    std::string message = Trim(PQresultErrorMessage(res));
+    if (message.empty()) message = Trim(PQerrorMessage(conn));
+    const char* field = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const std::string sqlstate = field != nullptr ? field : "";
+    const bool lost = PQstatus(conn) != CONNECTION_OK;
+    PQclear(res);
+    // Connection problems, serialization failures, lock and statement
+    // timeouts, server shutdown: worth another try.
+    if (lost || sqlstate.starts_with("08") || sqlstate.starts_with("40") ||
+        sqlstate.starts_with("57") || sqlstate == "55P03") {
+      return Status::Retryable("query on " + conn_->display() + " failed: " + message);
+    }
+    return Status::Permanent("query on " + conn_->display() + " failed: " + message);
+  }
+  std::vector<source::Row> rows;
+  const int n = PQntuples(res);
+  const int cols = PQnfields(res);
+  rows.reserve(static_cast<size_t>(n));
+  for (int r = 0; r < n; ++r) {
+    source::Row row;
+    row.reserve(static_cast<size_t>(cols));
+    for (int c = 0; c < cols; ++c) {
+      if (PQgetisnull(res, r, c)) {
+        row.emplace_back(std::nullopt);
+      } else {
+        row.emplace_back(std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
+      }
+    }
+    rows.push_back(std::move(row));
+  }
+  PQclear(res);
+  return rows;
+}
+
+Result<ShapeRef> TableReader::LoadShape(const std::string& schema, const std::string& table,
+                                        const std::string& sort_column) {
+  const std::string name = schema + "." + table;
+  SLUICE_ASSIGN_OR_RETURN(auto rel, Exec("SELECT c.oid, c.relreplident, c.relkind FROM pg_class c "
+                                         "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                         "WHERE n.nspname = $1 AND c.relname = $2",
+                                         {schema, table}, {}));
+  if (rel.empty()) {
+    return Status::Permanent("table " + name +
+                             " does not exist (names are case-sensitive; write "
+                             "schema.table)");
+  }
+  const std::string kind = rel[0][2].value_or("");
+  if (kind == "p") {
+    return Status::Permanent("table " + name +
+                             " is partitioned; backfill each of its partitions instead");
+  }
+  if (kind != "r") return Status::Permanent(name + " is not a table");
+  auto shape = std::make_shared<TableShape>();
+  shape->id = next_shape_id.fetch_add(1);
+  shape->oid = static_cast<uint32_t>(std::stoul(rel[0][0].value_or("0")));
+  shape->schema = schema;
+  shape->table = table;
+  shape->replica_identity = rel[0][1].value_or("d").empty() ? 'd' : (*rel[0][1])[0];
+  const std::string oid = std::to_string(shape->oid);
+  SLUICE_ASSIGN_OR_RETURN(
+      auto columns, Exec("SELECT attname, atttypid, atttypmod, attnotnull, attgenerated <> '' "
+                         "FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND "
+                         "NOT attisdropped ORDER BY attnum",
+                         {oid}, {}));
+  for (const source::Row& c : columns) {
+    if (c[4].value_or("f") == "t") {
+      if (c[0].value_or("") == sort_column) {
+        return Status::Permanent("sort column \"" + sort_column + "\" of " + name +
+                                 " is a generated column; sort by a stored column");
+      }
+      continue;  // pgoutput does not send generated columns
+    }
+    ShapeColumn col;
+    col.name = c[0].value_or("");
+    col.type_oid = static_cast<uint32_t>(std::stoul(c[1].value_or("0")));
+    col.type_modifier = std::stoi(c[2].value_or("-1"));
+    col.not_null = c[3].value_or("f") == "t";
+    shape->columns.push_back(std::move(col));
+  }
+  SLUICE_ASSIGN_OR_RETURN(
+      auto key, Exec("SELECT a.attname FROM pg_index i "
+                     "JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord) ON true "
+                     "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum "
+                     "WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord",
+                     {oid}, {}));
+  for (const source::Row& k : key) {
+    for (size_t i = 0; i < shape->columns.size(); ++i) {
+      if (shape->columns[i].name == k[0].value_or("")) shape->key_columns.push_back(i);
+    }
+  }
+  SLUICE_RETURN_IF_ERROR(SetKeysetOrder(*shape, sort_column));
+  return ShapeRef(std::move(shape));
+}
+
+Status TableReader::CheckStartPosition(const TableShape& shape, const std::string& value) {
+  if (!shape.sort_column) {
+    return Status::Permanent("start_position needs a sort_column");
+  }
+  const ShapeColumn& c = shape.columns[*shape.sort_column];
+  auto r = Exec("SELECT $1", {value}, {c.type_oid});
+  if (!r.ok() && r.status().IsPermanent()) {
+    return Status::Permanent("start_position \"" + value +
+                             "\" is not a valid value for sort column \"" + c.name +
+                             "\": " + r.status().message());
+  }
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<int64_t> TableReader::EstimateRows(const TableShape& shape) {
+  SLUICE_ASSIGN_OR_RETURN(auto rows,
+                          Exec("SELECT reltuples::bigint, pg_relation_size(oid) FROM pg_class "
+                               "WHERE oid = $1",
+                               {std::to_string(shape.oid)}, {}));
+  if (rows.empty()) return int64_t{-1};
+  const int64_t reltuples = std::stoll(rows[0][0].value_or("-1"));
+  const int64_t bytes = std::stoll(rows[0][1].value_or("0"));
+  // Counting is exact and cheap for small tables; an analyzed large table's
+  // estimate is good enough for progress.
+  if (reltuples >= 100000) return reltuples;
+  if (bytes <= (int64_t{256} << 20)) {
+    SLUICE_ASSIGN_OR_RETURN(auto count,
+                            Exec("SELECT count(*) FROM " + QualifiedName(shape), {}, {}));
+    if (!count.empty()) return static_cast<int64_t>(std::stoll(count[0][0].value_or("-1")));
+  }
+  return reltuples;
+}
+
+Status TableReader::EmitWatermark(const Watermark& watermark) {
+  const std::string prefix(watermark.high ? kHighWatermarkPrefix : kLowWatermarkPrefix);
+  auto r = Exec("SELECT pg_logical_emit_message(true, $1::text, $2::text)",
+                {prefix, WatermarkContent(watermark)}, {});
+  return r.ok() ? Status::Ok() : r.status();
+}
+
+Result<std::vector<source::Row>> TableReader::ReadPage(
+    const TableShape& shape, const std::vector<std::string>* cursor,
+    const std::optional<std::string>& start_position, size_t limit) {
+  const bool has_start = start_position.has_value() && shape.sort_column.has_value();
+  PageQuery q = BuildPageQuery(shape, cursor != nullptr, has_start, limit);
+  std::vector<std::string> params;
+  if (cursor) params = *cursor;
+  if (has_start) params.push_back(*start_position);
+  return Exec(q.sql, params, q.param_types);
+}
+
+}  // namespace sluice::backfill
