@@ -1,10 +1,13 @@
 // The benchmark orchestrator (started by bench/run.sh; see bench/README.md).
 //
 // Starts a throwaway Postgres, runs the workloads W1-W4 with every consumer one
-// after another on the same backlog, prints a table and writes
+// after another on the same backlog, then the pull queue workload (receive +
+// ack throughput of an http_pull stream), prints a table and writes
 // bench/results/latest.json. Settings come from BENCH_* environment variables.
 import { spawn, execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,6 +26,16 @@ function intEnv(name, fallback) {
   return n;
 }
 
+function intListEnv(name, fallback) {
+  const v = env[name];
+  if (v === undefined || v === '') return fallback;
+  const list = v.split(',').map((s) => Number(s.trim().replaceAll('_', '')));
+  if (!list.length || list.some((n) => !Number.isInteger(n) || n <= 0)) {
+    throw new Error(`${name} must be a comma-separated list of positive integers, got "${v}"`);
+  }
+  return list;
+}
+
 const ALL_CONSUMERS = ['recvlogical_p1', 'recvlogical_p2', 'node_peer', 'sluice_null', 'sluice_file',
                        'sluice_webhook', 'sluice_http_pull'];
 const CONSUMER_LABELS = {
@@ -38,7 +51,7 @@ const NOT_IMPLEMENTED = new Set(['sluice_http_pull']);
 
 const settings = {
   sluice_bin: env.SLUICE_BIN || path.join(ROOT, 'build/release/src/daemon/sluice'),
-  workloads: (env.BENCH_WORKLOADS || 'w1,w2,w3,w4,w5').split(',').map((s) => s.trim()),
+  workloads: (env.BENCH_WORKLOADS || 'w1,w2,w3,w4,w5,pull').split(',').map((s) => s.trim()),
   consumers: (env.BENCH_CONSUMERS || ALL_CONSUMERS.join(',')).split(',').map((s) => s.trim()),
   w1_rows: intEnv('BENCH_W1_ROWS', intEnv('BENCH_ROWS', 1_000_000)),
   w1_rows_per_txn: intEnv('BENCH_W1_ROWS_PER_TXN', 1000),
@@ -48,6 +61,14 @@ const settings = {
   // "rate" or "rate x ops_per_transaction", e.g. 20000x10 = 2,000 commits/s of 10 ops.
   w4_rates: (env.BENCH_W4_RATES || '2000,20000,20000x10').split(',').map((s) => s.trim()),
   batch_size: intEnv('BENCH_BATCH_SIZE', 100),
+  // Pull queue workload: the stream holds pull_rows messages at the start of
+  // every cell; a cell runs pull_seconds or until pull_rows are consumed.
+  pull_rows: intEnv('BENCH_PULL_ROWS', 200_000),
+  pull_seconds: intEnv('BENCH_PULL_SECONDS', 5),
+  pull_workers: intListEnv('BENCH_PULL_WORKERS', [1, 4, 16]),
+  pull_batch_sizes: intListEnv('BENCH_PULL_BATCH_SIZES', [1, 10, 100]),
+  pull_wait_ms: intEnv('BENCH_PULL_WAIT_MS', 100),
+  pull_ack_wait_ms: intEnv('BENCH_PULL_ACK_WAIT_MS', 60_000),
   status_interval_ms: intEnv('BENCH_STATUS_INTERVAL_MS', 100),
   // W4 measures a steady daemon: Sluice's default (10 s) unless set.
   w4_status_interval_ms: env.BENCH_W4_STATUS_INTERVAL_MS ? intEnv('BENCH_W4_STATUS_INTERVAL_MS') : null,
@@ -754,6 +775,279 @@ async function latencyWorkload() {
 }
 
 // ---------------------------------------------------------------------------
+// Pull queue: receive + ack throughput of an http_pull stream.
+//
+// One Sluice with one http_pull sink (the stream "bench") on its own port.
+// Before each cell the stream holds at least pull_rows messages that Sluice
+// has already ingested (so the cell measures serving, not ingesting); then W
+// workers, each on its own keep-alive connection, loop receive(batch) -> ack
+// until pull_seconds are up or pull_rows messages are claimed (so the stream
+// never runs dry). Only acknowledged messages count.
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+// One POST with a JSON body over `agent`; resolves {status, body}.
+function postJson(agent, port, urlPath, payload) {
+  const data = JSON.stringify(payload);
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, path: urlPath, method: 'POST', agent,
+      headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(data);
+  });
+}
+
+async function streamStats(port) {
+  const r = await fetch(`http://127.0.0.1:${port}/api/streams`);
+  if (!r.ok) throw new Error(`GET /api/streams: ${r.status}`);
+  const s = (await r.json()).data.find((x) => x.name === 'bench');
+  if (!s) throw new Error('GET /api/streams: no stream "bench"');
+  return s;
+}
+
+// Rows seen, by events.id: a growable bitmap (a Set of a million numbers
+// costs tens of MB in the process that also runs the workers).
+class SeenIds {
+  constructor() {
+    this.bits = new Uint8Array(1 << 20);
+  }
+  // True if `id` was seen before; marks it.
+  testAndSet(id) {
+    const byte = id >>> 3;
+    if (byte >= this.bits.length) {
+      const grown = new Uint8Array(Math.max(this.bits.length * 2, byte + 1));
+      grown.set(this.bits);
+      this.bits = grown;
+    }
+    const mask = 1 << (id & 7);
+    const seen = (this.bits[byte] & mask) !== 0;
+    this.bits[byte] |= mask;
+    return seen;
+  }
+}
+
+function percentile(sorted, p) {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+// One worker: its own agent with one socket, so one keep-alive connection.
+async function pullWorker(cell, port) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const receivePath = '/api/streams/bench/receive';
+  const ackPath = '/api/streams/bench/ack';
+  try {
+    while (nowMs() < cell.deadline && cell.claimed < cell.budget && !cell.abort) {
+      cell.claimed += cell.batch;
+      const t0 = performance.now();
+      const r = await postJson(agent, port, receivePath, { batch_size: cell.batch, wait_for: settings.pull_wait_ms });
+      const t1 = performance.now();
+      cell.receive_ms.push(t1 - t0);
+      cell.receives++;
+      if (r.status !== 200) {
+        cell.errors.push(`receive: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+        if (r.status === 429 || r.status === 503) {
+          await sleep(100);
+          continue;
+        }
+        cell.abort = true;
+        break;
+      }
+      const messages = JSON.parse(r.body).data;
+      if (!messages.length) {
+        cell.empty_receives++;
+        continue;
+      }
+      cell.received += messages.length;
+      const ackIds = new Array(messages.length);
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i];
+        ackIds[i] = m.ack_id;
+        if (m.deliver_count > 1) cell.redelivered++;
+        const id = Number(m.record?.id);
+        if (!Number.isInteger(id) || id < 0) cell.errors.push(`message without an integer record.id: ${JSON.stringify(m).slice(0, 200)}`);
+        else if (seenIds.testAndSet(id) && m.deliver_count <= 1) cell.duplicates++;
+      }
+      const a = await postJson(agent, port, ackPath, { ack_ids: ackIds });
+      cell.ack_ms.push(performance.now() - t1);
+      cell.acks++;
+      if (a.status !== 200) {
+        cell.errors.push(`ack: HTTP ${a.status} ${a.body.slice(0, 200)}`);
+        cell.abort = true;
+        break;
+      }
+      const d = JSON.parse(a.body).data;
+      cell.acked += d.acked;
+      cell.ack_failed += d.failed.length;
+      if (d.acked !== ackIds.length || d.failed.length) {
+        cell.errors.push(`ack: ${d.acked} of ${ackIds.length} acknowledged, failed: ${JSON.stringify(d.failed).slice(0, 200)}`);
+      }
+    }
+  } catch (e) {
+    cell.errors.push(`worker: ${e.message}`);
+    cell.abort = true;
+  } finally {
+    agent.destroy();
+  }
+}
+
+let seenIds = null;
+
+// Inserts `rows` (1,000-row transactions) and waits until the stream holds `target`.
+async function pullFill(port, child, name, rows, target) {
+  const txns = Math.ceil(rows / 1000);
+  const t0 = nowMs();
+  await psql(`CALL bench_load(${txns}, 1000)`);
+  const inserted = (nowMs() - t0) / 1000;
+  const timeoutMs = 120_000 + txns * 1000;
+  let depth = null;
+  const ok = await waitFor(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sluice exited: ${sluiceLogTail(name)}`);
+    depth = (await streamStats(port)).depth;
+    return depth >= target;
+  }, timeoutMs);
+  if (ok === null) throw new Error(`the stream holds ${depth} messages, expected ${target}: ${sluiceLogTail(name)}`);
+  const mem = memory(child.pid);
+  return { rows: txns * 1000, insert_seconds: inserted, ingested_seconds: (nowMs() - t0) / 1000, depth,
+           sluice_rss_mb: mem?.rss_mb ?? null };
+}
+
+async function runPullCell(port, child, workers, batch) {
+  const before = await streamStats(port);
+  const cell = {
+    workers, batch,
+    budget: settings.pull_rows, claimed: 0, deadline: 0, abort: false,
+    receives: 0, acks: 0, empty_receives: 0, received: 0, acked: 0, ack_failed: 0,
+    redelivered: 0, duplicates: 0, errors: [], receive_ms: [], ack_ms: [],
+  };
+  try {
+    fs.writeFileSync(`/proc/${child.pid}/clear_refs`, '5');  // resets VmHWM: a peak per cell
+  } catch {
+    /* then the peak is over the run so far */
+  }
+  const cpu0 = cpuSeconds(child.pid);
+  const client0 = process.cpuUsage();
+  const t0 = nowMs();
+  cell.deadline = t0 + settings.pull_seconds * 1000;
+  await Promise.all(Array.from({ length: workers }, () => pullWorker(cell, port)));
+  const seconds = (nowMs() - t0) / 1000;
+  const clientCpu = process.cpuUsage(client0);
+  const cpu1 = cpuSeconds(child.pid);
+  const mem = memory(child.pid);
+  const after = await streamStats(port);
+  const problems = [...new Set(cell.errors)].slice(0, 5);
+  if (after.outstanding !== 0) problems.push(`${after.outstanding} messages still outstanding after the cell`);
+  if (before.depth - after.depth !== cell.acked) {
+    problems.push(`the stream depth went from ${before.depth} to ${after.depth}, but ${cell.acked} acks succeeded`);
+  }
+  if (cell.duplicates) problems.push(`${cell.duplicates} messages received twice without a redelivery`);
+  // Every message is acknowledged within milliseconds and ack_wait_ms is far
+  // longer than a cell: no lease can expire, so a redelivery is a problem too.
+  if (cell.redelivered) problems.push(`${cell.redelivered} messages redelivered (deliver_count > 1)`);
+  if (cell.ack_failed) problems.push(`${cell.ack_failed} ack ids failed`);
+  if (cell.empty_receives) problems.push(`${cell.empty_receives} empty receives (the stream ran dry?)`);
+  const rs = cell.receive_ms.sort((x, y) => x - y);
+  const as = cell.ack_ms.sort((x, y) => x - y);
+  const result = {
+    workers, batch_size: batch,
+    messages: cell.acked,
+    seconds,
+    messages_per_s: cell.acked / seconds,
+    receives: cell.receives,
+    acks: cell.acks,
+    mean_batch: cell.acks ? cell.received / cell.acks : null,
+    received: cell.received,
+    ack_failed: cell.ack_failed,
+    redelivered: cell.redelivered,
+    duplicates: cell.duplicates,
+    empty_receives: cell.empty_receives,
+    receive_ms: { p50: percentile(rs, 50), p99: percentile(rs, 99), max: rs[rs.length - 1] ?? null },
+    ack_ms: { p50: percentile(as, 50), p99: percentile(as, 99), max: as[as.length - 1] ?? null },
+    sluice_cpu_s: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null,
+    client_cpu_s: (clientCpu.user + clientCpu.system) / 1e6,
+    peak_rss_mb: mem?.hwm_mb ?? null,
+    rss_mb: mem?.rss_mb ?? null,
+    depth_before: before.depth,
+    depth_after: after.depth,
+    loadavg_after: fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).map(Number),
+    status: problems.length ? `failed: ${problems.join('; ')}` : 'ok',
+  };
+  result.sluice_cpu_us_per_message = result.sluice_cpu_s !== null && cell.acked ? (result.sluice_cpu_s / cell.acked) * 1e6 : null;
+  return result;
+}
+
+async function pullWorkload() {
+  const slot = 'pull_sluice';
+  const name = 'pull-sluice_http_pull';
+  const port = await freePort();
+  seenIds = new SeenIds();
+  await createSlot(slot);
+  const config = `server: {listen: "127.0.0.1:${port}"}\n` +
+    sluiceConfig(name, slot, `{type: http_pull, ack_wait_ms: ${settings.pull_ack_wait_ms}}`);
+  const child = startSluice(name, config);
+  const cells = [];
+  let preload;
+  try {
+    const up = await waitFor(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`sluice exited: ${sluiceLogTail(name)}`);
+      return streamStats(port).then(() => true, () => false);
+    }, 30_000);
+    if (up === null) throw new Error(`the API did not come up on port ${port}: ${sluiceLogTail(name)}`);
+    log(`pull: loading ${settings.pull_rows.toLocaleString('en-US')} rows into the stream`);
+    preload = await pullFill(port, child, name, settings.pull_rows, settings.pull_rows);
+    log(`pull: inserted in ${preload.insert_seconds.toFixed(1)} s, all in the stream after ${preload.ingested_seconds.toFixed(1)} s` +
+        ` (Sluice RSS ${preload.sluice_rss_mb?.toFixed(1)} MB)`);
+    let depth = preload.depth;
+    for (const workers of settings.pull_workers) {
+      for (const batch of settings.pull_batch_sizes) {
+        if (depth < settings.pull_rows) {
+          const refill = await pullFill(port, child, name, settings.pull_rows - depth, depth + Math.ceil((settings.pull_rows - depth) / 1000) * 1000);
+          depth = refill.depth;
+        }
+        log(`pull: ${workers} worker(s), batch_size ${batch}, up to ${settings.pull_seconds} s`);
+        const r = await runPullCell(port, child, workers, batch);
+        depth = r.depth_after;
+        log(`pull: ${workers} x ${batch}: ${r.messages.toLocaleString('en-US')} messages in ${r.seconds.toFixed(2)} s, ` +
+            `${Math.round(r.messages_per_s).toLocaleString('en-US')} msg/s, Sluice CPU ${r.sluice_cpu_s?.toFixed(1)} s, ` +
+            `client CPU ${r.client_cpu_s.toFixed(1)} s${r.status === 'ok' ? '' : ', ' + r.status}`);
+        cells.push(r);
+      }
+    }
+  } finally {
+    await stopChild(child);
+    await dropSlot(slot);
+    seenIds = null;
+  }
+  return {
+    title: `Pull queue: receive + ack throughput (http_pull, ack_wait_ms ${settings.pull_ack_wait_ms}, ` +
+      `wait_for ${settings.pull_wait_ms} ms, up to ${settings.pull_seconds} s or ${fmt(settings.pull_rows)} messages per cell)`,
+    rows_per_cell: settings.pull_rows,
+    seconds_per_cell: settings.pull_seconds,
+    wait_for_ms: settings.pull_wait_ms,
+    ack_wait_ms: settings.pull_ack_wait_ms,
+    preload,
+    cells,
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Report.
 
 function fmt(n, digits = 0) {
@@ -802,10 +1096,38 @@ function renderTable(report) {
       lines.push(`  ${pad(r.label, 38)}${pad(fmt(r.seconds, 2), 9, true)}${pad(fmt(r.rows_per_s), 10, true)}${pad(r.ratio_to_recvlogical_p1 ? fmt(r.ratio_to_recvlogical_p1, 2) + 'x' : '-', 8, true)}${pad(fmt(r.peak_rss_mb, 1), 13, true)}${pad(fmt(r.cpu_s_per_million, 2), 10, true)}${pad(fmt(r.walsender_cpu_s, 1), 17, true)}`);
     }
   }
+  if (report.pull) renderPull(report.pull, lines);
   lines.push('');
   lines.push('Targets (issue 5):');
   for (const t of report.targets) lines.push(`  [${t.verdict}] ${t.target}: ${t.measured}`);
   return lines.join('\n');
+}
+
+// The pull workload: messages/s as a workers x batch_size grid, then one line per cell.
+function renderPull(p, lines) {
+  lines.push('');
+  lines.push(`${p.title} (load average ${p.loadavg_before[0]} -> ${p.loadavg_after[0]})`);
+  if (p.preload) {
+    lines.push(`  preload: ${fmt(p.preload.rows)} rows inserted in ${fmt(p.preload.insert_seconds, 1)} s, all in the stream after ` +
+               `${fmt(p.preload.ingested_seconds, 1)} s; Sluice RSS then ${fmt(p.preload.sluice_rss_mb, 1)} MB`);
+  }
+  const batches = [...new Set(p.cells.map((c) => c.batch_size))];
+  const workers = [...new Set(p.cells.map((c) => c.workers))];
+  lines.push(`  ${pad('messages/s', 14)}${batches.map((b) => pad(`batch ${b}`, 12, true)).join('')}`);
+  for (const w of workers) {
+    const row = batches.map((b) => {
+      const c = p.cells.find((x) => x.workers === w && x.batch_size === b);
+      return pad(!c ? '-' : fmt(c.messages_per_s) + (c.status === 'ok' ? '' : '!'), 12, true);
+    });
+    lines.push(`  ${pad(`${w} worker${w === 1 ? '' : 's'}`, 14)}${row.join('')}`);
+  }
+  lines.push(`  ${pad('workers', 9)}${pad('batch', 7, true)}${pad('messages', 10, true)}${pad('seconds', 9, true)}${pad('msg/s', 9, true)}${pad('recv p50/p99 ms', 17, true)}${pad('Sluice CPU s', 14, true)}${pad('us/msg', 8, true)}${pad('client CPU s', 14, true)}${pad('peak RSS MB', 13, true)}${pad('load', 6, true)}`);
+  for (const c of p.cells) {
+    lines.push(`  ${pad(c.workers, 9)}${pad(c.batch_size, 7, true)}${pad(fmt(c.messages), 10, true)}${pad(fmt(c.seconds, 2), 9, true)}${pad(fmt(c.messages_per_s), 9, true)}` +
+      `${pad(`${fmt(c.receive_ms.p50, 2)}/${fmt(c.receive_ms.p99, 1)}`, 17, true)}${pad(fmt(c.sluice_cpu_s, 2), 14, true)}${pad(fmt(c.sluice_cpu_us_per_message, 0), 8, true)}` +
+      `${pad(fmt(c.client_cpu_s, 2), 14, true)}${pad(fmt(c.peak_rss_mb, 1), 13, true)}${pad(fmt(c.loadavg_after[0], 2), 6, true)}${c.status === 'ok' ? '' : '  ' + c.status}`);
+  }
+  if (p.cells.some((c) => c.status !== 'ok')) lines.push('  ! = the cell failed a check (see its line)');
 }
 
 function evaluateTargets(report) {
@@ -903,8 +1225,12 @@ async function main() {
       report.workloads.push(await latencyWorkload());
     } else if (w === 'w5') {
       report.workloads.push({ id: 'w5', title: 'W5 backfill vs COPY', status: 'n/a (not implemented)' });
+    } else if (w === 'pull') {
+      report.pull = await pullWorkload();
+      Object.assign(report.pull, { loadavg_before: loadBefore, loadavg_after: loadavg() });
+      continue;
     } else {
-      throw new Error(`BENCH_WORKLOADS: unknown workload "${w}" (w1, w2, w3, w4, w5)`);
+      throw new Error(`BENCH_WORKLOADS: unknown workload "${w}" (w1, w2, w3, w4, w5, pull)`);
     }
     Object.assign(report.workloads[report.workloads.length - 1], { loadavg_before: loadBefore, loadavg_after: loadavg() });
     if (!report.row_bytes) report.row_bytes = await rowBytes().catch(() => null);

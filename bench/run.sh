@@ -4,6 +4,7 @@
 #   bench/run.sh                          # the full suite (about 10-15 minutes)
 #   BENCH_ROWS=100000 bench/run.sh        # W1 and W3 with fewer rows
 #   BENCH_WORKLOADS=w1,w4 bench/run.sh    # some workloads only
+#   BENCH_WORKLOADS=pull bench/run.sh     # the pull queue (receive + ack) grid only
 #
 # Uses the release binary (SLUICE_BIN overrides) and builds nothing itself.
 set -euo pipefail
