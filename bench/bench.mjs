@@ -1,10 +1,12 @@
 // The benchmark orchestrator (started by bench/run.sh; see bench/README.md).
 //
 // Starts a throwaway Postgres, runs the workloads W1-W4 with every consumer one
-// after another on the same backlog, then the pull queue workload (receive +
-// ack throughput of an http_pull stream), prints a table and writes
-// bench/results/latest.json. Settings come from BENCH_* environment variables.
+// after another on the same backlog, W5 (a backfill of an existing table next
+// to COPY), then the pull queue workload (receive + ack throughput of an
+// http_pull stream), prints a table and writes bench/results/latest.json.
+// Settings come from BENCH_* environment variables.
 import { spawn, execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -57,6 +59,10 @@ const settings = {
   w1_rows_per_txn: intEnv('BENCH_W1_ROWS_PER_TXN', 1000),
   w2_rows: intEnv('BENCH_W2_ROWS', 100_000),
   w3_rows: intEnv('BENCH_W3_ROWS', intEnv('BENCH_ROWS', 1_000_000)),
+  // W5: rows of the table that is backfilled (and copied), and the batch_size
+  // of its webhook sink (its null sink uses batch_size like every other sink).
+  w5_rows: intEnv('BENCH_W5_ROWS', intEnv('BENCH_ROWS', 1_000_000)),
+  w5_webhook_batch_size: intEnv('BENCH_W5_WEBHOOK_BATCH_SIZE', 1000),
   w4_seconds: intEnv('BENCH_W4_SECONDS', 30),
   // "rate" or "rate x ops_per_transaction", e.g. 20000x10 = 2,000 commits/s of 10 ops.
   w4_rates: (env.BENCH_W4_RATES || '2000,20000,20000x10').split(',').map((s) => s.trim()),
@@ -238,6 +244,30 @@ async function machineSnapshot() {
 let db;  // pg.Client for control queries
 let pgEnv;
 
+// The events table (W1-W5 use this shape): bigserial id, text, text, numeric,
+// timestamptz, jsonb.
+function eventsTableDdl(table) {
+  return `CREATE TABLE ${table} (
+      id bigserial PRIMARY KEY,
+      kind text NOT NULL,
+      customer text NOT NULL,
+      amount numeric(12,2) NOT NULL,
+      created_at timestamptz NOT NULL DEFAULT now(),
+      payload jsonb NOT NULL
+    ) WITH (autovacuum_enabled = off);`;
+}
+
+// Inserts `n` (a SQL expression) rows of the suite's shape into `table`.
+function eventsInsert(table, n) {
+  return `INSERT INTO ${table} (kind, customer, amount, payload)
+      SELECT 'order.created', 'customer-' || (g % 100000) || '@example.com',
+             round((random() * 1000)::numeric, 2),
+             jsonb_build_object('sku', 'SKU-' || (g % 5000), 'qty', 1 + g % 7,
+                                'tags', jsonb_build_array('web', 'promo'),
+                                'note', 'lorem ipsum dolor sit amet, consectetur adipiscing')
+      FROM generate_series(1, ${n}) AS g`;
+}
+
 async function startPostgres() {
   const out = await run(path.join(ROOT, 'scripts/pg-harness.sh'), ['start'], {
     envExtra: {
@@ -252,26 +282,13 @@ async function startPostgres() {
   db = new pg.Client({ host: pgEnv.PGHOST, port: Number(pgEnv.PGPORT), user: 'postgres', database: 'postgres' });
   await db.connect();
   await db.query(`
-    CREATE TABLE events (
-      id bigserial PRIMARY KEY,
-      kind text NOT NULL,
-      customer text NOT NULL,
-      amount numeric(12,2) NOT NULL,
-      created_at timestamptz NOT NULL DEFAULT now(),
-      payload jsonb NOT NULL
-    ) WITH (autovacuum_enabled = off);
+    ${eventsTableDdl('events')}
     -- Not published: one commit after each load moves the WAL past the end
     -- position, so that every consumer sees a keepalive at or beyond it.
     CREATE TABLE bench_fence (id int);
     CREATE PUBLICATION bench_pub FOR TABLE events;
     CREATE FUNCTION bench_insert(n int) RETURNS void LANGUAGE sql AS $$
-      INSERT INTO events (kind, customer, amount, payload)
-      SELECT 'order.created', 'customer-' || (g % 100000) || '@example.com',
-             round((random() * 1000)::numeric, 2),
-             jsonb_build_object('sku', 'SKU-' || (g % 5000), 'qty', 1 + g % 7,
-                                'tags', jsonb_build_array('web', 'promo'),
-                                'note', 'lorem ipsum dolor sit amet, consectetur adipiscing')
-      FROM generate_series(1, n) AS g
+      ${eventsInsert('events', 'n')}
     $$;
     CREATE PROCEDURE bench_load(txns int, rows_per_txn int) LANGUAGE plpgsql AS $$
     BEGIN
@@ -404,7 +421,8 @@ async function runTimed(name, cmd, args, slot, timeoutMs) {
   return { seconds: (r.at - t0) / 1000, cpu_s: t.cpu_s, peak_rss_mb: t.peak_rss_mb, walsender_cpu_s: sampler.cpu_s };
 }
 
-function sluiceConfig(name, slot, destination, extraSink = '', statusIntervalMs = settings.status_interval_ms) {
+function sluiceConfig(name, slot, destination, extraSink = '', statusIntervalMs = settings.status_interval_ms,
+                      { publication = 'bench_pub', batchSize = settings.batch_size } = {}) {
   return `data_dir: ${path.join(workDir, `data-${name}`)}
 log_level: warn
 log_format: json
@@ -412,10 +430,10 @@ databases:
   - name: bench
     url: postgres://postgres@${pgEnv.PGHOST}:${pgEnv.PGPORT}/postgres
     slot: {name: ${slot}}
-    publication: {name: bench_pub}
+    publication: {name: ${publication}}
 ${statusIntervalMs ? `    status_interval_ms: ${statusIntervalMs}\n` : ''}sinks:
   - name: bench
-    batch_size: ${settings.batch_size}
+    batch_size: ${batchSize}
 ${extraSink}    destination: ${destination}
 `;
 }
@@ -1048,6 +1066,218 @@ async function pullWorkload() {
 }
 
 // ---------------------------------------------------------------------------
+// W5: a backfill of an existing table, next to COPY of the same table.
+//
+// The table has the events table's shape and is filled (then vacuumed,
+// analyzed and checkpointed) before anything is measured. The reference is
+// `COPY (SELECT * FROM w5_events) TO STDOUT` through psql into /dev/null, run
+// twice; the faster run (warm cache) counts. Then, per Sluice sink, a fresh
+// publication, slot and data_dir, and a config whose sink has
+// `initial_backfill: [{table: public.w5_events}]`: timed from starting the
+// process until the API shows the backfill `completed` with rows_emitted equal
+// to the row count (polled every 100 ms). `completed` means the sink has
+// acknowledged every read.
+
+const W5_TABLE = 'w5_events';
+
+async function copyReference(rows, attempt) {
+  const name = `w5-copy-${attempt}`;
+  const timeFile = path.join(workDir, `${name}.time`);
+  const t0 = nowMs();
+  const child = start('/usr/bin/time', ['-f', '%e %U %S %M', '-o', timeFile, 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1',
+                                        '-h', pgEnv.PGHOST, '-p', pgEnv.PGPORT, '-U', 'postgres', '-d', 'postgres',
+                                        '-c', `COPY (SELECT * FROM public.${W5_TABLE}) TO STDOUT`], {
+    stdout: '/dev/null',
+    stderr: path.join(workDir, `${name}.err`),
+  });
+  const timeoutMs = 120_000 + rows;
+  const r = await Promise.race([child.exited, deadline(timeoutMs)]);
+  if (r === null) {
+    await stopChild(child, 2000);
+    return { error: `timed out after ${timeoutMs / 1000} s` };
+  }
+  if (r.code !== 0) {
+    return { error: `exit ${r.code}: ${fs.readFileSync(path.join(workDir, `${name}.err`), 'utf8').trim().slice(-500)}` };
+  }
+  const t = readTimeFile(timeFile);
+  const seconds = (r.at - t0) / 1000;
+  return { seconds, rows_per_s: rows / seconds, cpu_s: t.cpu_s, peak_rss_mb: t.peak_rss_mb };
+}
+
+async function apiGet(port, token, urlPath) {
+  const r = await fetch(`http://127.0.0.1:${port}${urlPath}`, {
+    headers: { Authorization: `Bearer ${token}` },
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!r.ok) throw new Error(`GET ${urlPath}: HTTP ${r.status} ${(await r.text()).slice(0, 200)}`);
+  return urlPath === '/metrics' ? r.text() : r.json();
+}
+
+async function backfillSluice(sink, rows) {
+  const name = `w5-sluice_${sink}`;
+  const slot = `w5_sluice_${sink}`;
+  const publication = `w5_pub_${sink}`;
+  const batchSize = sink === 'webhook' ? settings.w5_webhook_batch_size : settings.batch_size;
+  await db.query(`CREATE PUBLICATION ${publication} FOR TABLE public.${W5_TABLE}`);
+  await createSlot(slot);
+  let destination = '{type: "null"}';
+  if (sink === 'webhook') {
+    destination = `{type: webhook, url: "${receiver.url}/hook"}`;
+    await receiverCall(`/_reset?mode=count&expect=${rows}`, 'POST');
+  }
+  const port = await freePort();
+  const token = crypto.randomBytes(16).toString('hex');
+  const config = `server: {listen: "127.0.0.1:${port}"}\napi_tokens: [{name: bench, token: "${token}"}]\n` +
+    sluiceConfig(name, slot, destination,
+                 `    tables: [public.${W5_TABLE}]\n    initial_backfill: [{table: public.${W5_TABLE}}]\n`,
+                 settings.status_interval_ms, { publication, batchSize });
+  const timeoutMs = 120_000 + rows;  // 1 ms per row beyond two minutes
+  const t0 = nowMs();
+  const child = startSluice(name, config);
+  const perf = settings.perf ? startPerf(name, child.pid) : null;
+  let doneAt = null;
+  let failure = null;
+  let last = null;
+  let apiUpAt = null;
+  while (doneAt === null) {
+    await sleep(100);
+    if (child.exitCode !== null || child.signalCode !== null) {
+      failure = `sluice exited (${child.exitCode ?? child.signalCode}): ${sluiceLogTail(name)}`;
+      break;
+    }
+    if (nowMs() - t0 > timeoutMs) {
+      failure = `timed out after ${timeoutMs / 1000} s; last seen: ${JSON.stringify(last)}`;
+      break;
+    }
+    let list;
+    try {
+      list = (await apiGet(port, token, '/api/sinks/bench/backfills')).data;
+    } catch {
+      continue;  // not listening yet
+    }
+    apiUpAt ??= nowMs();
+    last = list.find((b) => b.table_name === W5_TABLE) ?? null;
+    if (!last) continue;
+    if (last.state === 'failed' || last.state === 'cancelled') {
+      failure = `backfill ${last.state}: ${last.last_error}`;
+      break;
+    }
+    if (last.state !== 'completed') continue;
+    if (last.rows_emitted !== rows) {
+      failure = `backfill completed with rows_emitted ${last.rows_emitted}, rows_read ${last.rows_read}, expected ${rows}`;
+      break;
+    }
+    if (sink === 'webhook' && (await receiverCall('/_stats')).count < rows) continue;
+    doneAt = nowMs();
+  }
+  const cpu = cpuSeconds(child.pid);
+  const mem = memory(child.pid);
+  let metricsEmitted = null;
+  if (doneAt !== null) {
+    try {
+      const text = await apiGet(port, token, '/metrics');
+      const m = text.match(/^sluice_backfill_rows_emitted_total\{[^}]*sink="bench"[^}]*\}\s+(\S+)/m);
+      if (m) metricsEmitted = Number(m[1]);
+    } catch {
+      /* informational only */
+    }
+  }
+  if (perf) {
+    perf.kill('SIGINT');
+    await perf.exited;
+  }
+  await stopChild(child);
+  await dropSlot(slot);
+  await db.query(`DROP PUBLICATION ${publication}`);
+  if (failure) return { error: failure };
+  const created = Date.parse(last.created_at);
+  const completed = Date.parse(last.completed_at);
+  const result = {
+    batch_size: batchSize,
+    seconds: (doneAt - t0) / 1000,
+    // The backfill's own clock: created_at -> completed_at (ms resolution),
+    // so without process start-up and the 100 ms polling.
+    api_seconds: Number.isFinite(created) && Number.isFinite(completed) ? (completed - created) / 1000 : null,
+    api_up_seconds: apiUpAt === null ? null : (apiUpAt - t0) / 1000,
+    cpu_s: cpu,
+    peak_rss_mb: mem?.hwm_mb ?? null,
+    rows_read: last.rows_read,
+    rows_emitted: last.rows_emitted,
+    estimated_total: last.estimated_total,
+    metrics_rows_emitted: metricsEmitted,
+  };
+  if (sink === 'webhook') {
+    const stats = await receiverCall('/_stats');
+    result.delivered = stats.count;
+    result.delivered_bytes = stats.bytes;
+    result.requests = stats.requests;
+    if (stats.count < rows) return { error: `only ${stats.count} of ${rows} messages delivered` };
+  }
+  return result;
+}
+
+async function backfillWorkload() {
+  const rows = settings.w5_rows;
+  await db.query(eventsTableDdl(W5_TABLE));
+  log(`w5: loading ${fmt(rows)} rows into ${W5_TABLE}`);
+  const t0 = nowMs();
+  await psql(eventsInsert(W5_TABLE, rows));
+  const loadSeconds = (nowMs() - t0) / 1000;
+  // Hint bits, visibility map and statistics set before anything reads it.
+  await psql(`VACUUM (ANALYZE) ${W5_TABLE}`);
+  await db.query('CHECKPOINT');
+  const count = Number(await scalar(`SELECT count(*) FROM ${W5_TABLE}`));
+  if (count !== rows) throw new Error(`w5: ${W5_TABLE} has ${count} rows, expected ${rows}`);
+  const tableBytes = Number(await scalar('SELECT pg_table_size($1)', [W5_TABLE]));
+  const rowBytes = Number(await scalar(`SELECT avg(pg_column_size(e.*))::int FROM (SELECT * FROM ${W5_TABLE} LIMIT 1000) e`));
+  log(`w5: loaded in ${loadSeconds.toFixed(1)} s (${(tableBytes / 2 ** 20).toFixed(0)} MiB)`);
+
+  const copyRuns = [];
+  for (let i = 1; i <= 2; i++) {
+    const r = await copyReference(rows, i);
+    copyRuns.push(r);
+    log(`w5: COPY run ${i}: ${r.error ? 'failed: ' + r.error : `${r.seconds.toFixed(2)} s, ${fmt(r.rows_per_s)} rows/s`}`);
+  }
+  const okRuns = copyRuns.filter((r) => !r.error);
+  const copy = okRuns.length ? okRuns.reduce((a, b) => (b.seconds < a.seconds ? b : a)) : null;
+
+  const results = [];
+  for (const sink of ['null', 'webhook']) {
+    const consumer = `sluice_${sink}`;
+    if (!settings.consumers.includes(consumer)) continue;
+    const batchSize = sink === 'webhook' ? settings.w5_webhook_batch_size : settings.batch_size;
+    const label = `Sluice backfill -> ${sink} (batch ${batchSize})`;
+    log(`w5: ${label}`);
+    const r = await backfillSluice(sink, rows);
+    const entry = { consumer, label, ...r };
+    if (r.error) {
+      entry.status = `failed: ${r.error}`;
+      log(`w5: ${consumer} ${entry.status}`);
+    } else {
+      entry.status = 'ok';
+      entry.rows_per_s = rows / r.seconds;
+      entry.ratio_to_copy = copy ? entry.rows_per_s / copy.rows_per_s : null;
+      log(`w5: ${consumer}: ${r.seconds.toFixed(2)} s (backfill itself ${r.api_seconds?.toFixed(2)} s), ` +
+          `${fmt(entry.rows_per_s)} rows/s${copy ? `, ${entry.ratio_to_copy.toFixed(2)}x COPY` : ''}, CPU ${r.cpu_s?.toFixed(1)} s`);
+    }
+    results.push(entry);
+  }
+  await db.query(`DROP TABLE ${W5_TABLE}`);
+  return {
+    id: 'w5',
+    title: 'W5 backfill vs COPY',
+    table: `public.${W5_TABLE}`,
+    rows,
+    load_seconds: loadSeconds,
+    table_bytes: tableBytes,
+    row_bytes: rowBytes,
+    copy: { command: `psql -c "COPY (SELECT * FROM public.${W5_TABLE}) TO STDOUT" > /dev/null`,
+            runs: copyRuns, best: copy, note: 'two runs, the faster (warm cache) is the reference' },
+    results,
+  };
+}
+
+// ---------------------------------------------------------------------------
 // Report.
 
 function fmt(n, digits = 0) {
@@ -1082,10 +1312,6 @@ function renderTable(report) {
       lines.push(`  ${pad('Sluice -> http_pull', 50)}n/a (not implemented)`);
       continue;
     }
-    if (w.id === 'w5') {
-      lines.push(`${w.title}: ${w.status}`);
-      continue;
-    }
     lines.push(`${w.title}: ${fmt(w.rows)} rows, ${fmt(w.wal_bytes / 2 ** 20)} MiB of WAL (load took ${fmt(w.load_seconds, 1)} s; load average ${w.loadavg_before[0]} -> ${w.loadavg_after[0]})`);
     lines.push(`  ${pad('consumer', 38)}${pad('seconds', 9, true)}${pad('rows/s', 10, true)}${pad('vs p1', 8, true)}${pad('peak RSS MB', 13, true)}${pad('CPU s/1M', 10, true)}${pad('walsender CPU s', 17, true)}`);
     for (const r of w.results) {
@@ -1096,11 +1322,40 @@ function renderTable(report) {
       lines.push(`  ${pad(r.label, 38)}${pad(fmt(r.seconds, 2), 9, true)}${pad(fmt(r.rows_per_s), 10, true)}${pad(r.ratio_to_recvlogical_p1 ? fmt(r.ratio_to_recvlogical_p1, 2) + 'x' : '-', 8, true)}${pad(fmt(r.peak_rss_mb, 1), 13, true)}${pad(fmt(r.cpu_s_per_million, 2), 10, true)}${pad(fmt(r.walsender_cpu_s, 1), 17, true)}`);
     }
   }
+  if (report.w5) renderW5(report.w5, lines);
   if (report.pull) renderPull(report.pull, lines);
   lines.push('');
   lines.push('Targets (issue 5):');
   for (const t of report.targets) lines.push(`  [${t.verdict}] ${t.target}: ${t.measured}`);
   return lines.join('\n');
+}
+
+// W5: the COPY reference, then one line per Sluice sink.
+function renderW5(w, lines) {
+  lines.push('');
+  lines.push(`${w.title}: ${fmt(w.rows)} rows, ${fmt(w.table_bytes / 2 ** 20)} MiB table (load took ${fmt(w.load_seconds, 1)} s; ` +
+             `load average ${w.loadavg_before[0]} -> ${w.loadavg_after[0]})`);
+  lines.push(`  ${pad('', 48)}${pad('seconds', 9, true)}${pad('rows/s', 10, true)}${pad('vs COPY', 9, true)}${pad('peak RSS MB', 13, true)}${pad('CPU s', 8, true)}${pad('backfill s', 12, true)}`);
+  const c = w.copy.best;
+  const runs = w.copy.runs.map((r) => (r.error ? 'failed' : fmt(r.seconds, 2))).join(' and ');
+  if (c) {
+    lines.push(`  ${pad('COPY TO STDOUT via psql (better of 2 runs)', 48)}${pad(fmt(c.seconds, 2), 9, true)}${pad(fmt(c.rows_per_s), 10, true)}` +
+               `${pad('1.00x', 9, true)}${pad(fmt(c.peak_rss_mb, 1), 13, true)}${pad(fmt(c.cpu_s, 2), 8, true)}${pad('-', 12, true)}`);
+  } else {
+    lines.push(`  ${pad('COPY TO STDOUT via psql', 48)}  failed: ${w.copy.runs.map((r) => r.error).join('; ')}`);
+  }
+  for (const r of w.results) {
+    if (r.status !== 'ok') {
+      lines.push(`  ${pad(r.label, 48)}  ${r.status}`);
+      continue;
+    }
+    lines.push(`  ${pad(r.label, 48)}${pad(fmt(r.seconds, 2), 9, true)}${pad(fmt(r.rows_per_s), 10, true)}` +
+               `${pad(r.ratio_to_copy ? fmt(r.ratio_to_copy, 2) + 'x' : '-', 9, true)}${pad(fmt(r.peak_rss_mb, 1), 13, true)}` +
+               `${pad(fmt(r.cpu_s, 2), 8, true)}${pad(fmt(r.api_seconds, 2), 12, true)}`);
+  }
+  lines.push(`  COPY runs: ${runs} s (the faster, warm cache, is the reference; its CPU s and RSS are psql's, not the backend's).`);
+  lines.push('  Sluice seconds: process start -> the API shows the backfill completed with every row emitted (polled every 100 ms);');
+  lines.push('  backfill s: its created_at -> completed_at. CPU s and peak RSS: the Sluice process.');
 }
 
 // The pull workload: messages/s as a workers x batch_size grid, then one line per cell.
@@ -1174,7 +1429,9 @@ function evaluateTargets(report) {
                     `${steady.rss_mb.toFixed(1)} MB after ${steady.spec} ops/s (peak over W4 ${Math.max(...w4.runs.map((r) => r.peak_rss_mb || 0)).toFixed(1)} MB)`);
     add('W4 p99 to the http_pull sink', null, 'not implemented');
   }
-  add('W5 backfill >= 0.8x COPY', null, 'backfills not implemented');
+  const w5 = report.w5?.results.find((r) => r.consumer === 'sluice_null' && r.status === 'ok');
+  if (w5 && w5.ratio_to_copy) add('W5 backfill (null sink) >= 0.8x COPY', w5.ratio_to_copy >= 0.8, `${w5.ratio_to_copy.toFixed(2)}x`);
+  else add('W5 backfill >= 0.8x COPY', null, report.w5 ? 'no result' : 'not run');
   return targets;
 }
 
@@ -1224,7 +1481,9 @@ async function main() {
     } else if (w === 'w4') {
       report.workloads.push(await latencyWorkload());
     } else if (w === 'w5') {
-      report.workloads.push({ id: 'w5', title: 'W5 backfill vs COPY', status: 'n/a (not implemented)' });
+      report.w5 = await backfillWorkload();
+      Object.assign(report.w5, { loadavg_before: loadBefore, loadavg_after: loadavg() });
+      continue;
     } else if (w === 'pull') {
       report.pull = await pullWorkload();
       Object.assign(report.pull, { loadavg_before: loadBefore, loadavg_after: loadavg() });

@@ -113,7 +113,7 @@ ControlOutcome BackfillManager::Create(const BackfillRequest& request, bool init
     }
     auto compiled = options_.compile_filter(request.filter);
     if (!compiled.ok()) {
-      return ControlOutcome::Error(ControlError::kInvalid, "filter: " + compiled.status().message(),
+      return ControlOutcome::Error(ControlError::kInvalid, compiled.status().message(),
                                    "filter");
     }
   }
@@ -331,7 +331,7 @@ Status BackfillManager::RunPages(Entry* e, const std::atomic<bool>& stop) {
       return Status::Permanent("SQL filters on backfills are not available in this build");
     }
     auto compiled = options_.compile_filter(rec.filter);
-    if (!compiled.ok()) return Status::Permanent("filter: " + compiled.status().message());
+    if (!compiled.ok()) return Status::Permanent(compiled.status().message());
     filter = std::move(compiled).value();
   }
   std::optional<std::vector<std::string>> cursor;

@@ -132,7 +132,7 @@ std::optional<api::Response> ReadSelection(const api::Request& request,
   }
   if (list->size() > kMaxLimit) return api::InvalidArgument("ids", "at most 1000 ids per request");
   for (const json& id : *list) {
-    if (!id.is_number_unsigned()) {
+    if (!id.is_number_unsigned() || id.get<uint64_t>() == 0) {
       return api::InvalidArgument("ids", "every id must be a positive integer");
     }
     ids->push_back(id.get<uint64_t>());

@@ -231,7 +231,7 @@ class Parser {
           out->push_back('\t');
           break;
         case 'u': {
-          uint32_t cp;
+          uint32_t cp = 0;
           SLUICE_RETURN_IF_ERROR(ParseHex4(&cp));
           if (cp >= 0xD800 && cp <= 0xDBFF) {
             uint32_t low = 0;
