@@ -113,8 +113,7 @@ ControlOutcome BackfillManager::Create(const BackfillRequest& request, bool init
     }
     auto compiled = options_.compile_filter(request.filter);
     if (!compiled.ok()) {
-      return ControlOutcome::Error(ControlError::kInvalid, compiled.status().message(),
-                                   "filter");
+      return ControlOutcome::Error(ControlError::kInvalid, compiled.status().message(), "filter");
     }
   }
   auto reader = TableReader::Connect(options_.conninfo, options_.display);
