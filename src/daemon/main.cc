@@ -49,7 +49,6 @@ int Run(const std::string& path) {
     return 2;
   }
   ApplyLogSettings(*result.config);
-  sluice::daemon::BlockShutdownSignals();
   auto daemon = sluice::daemon::Daemon::Create(std::move(*result.config));
   if (!daemon.ok()) {
     sluice::log::Error("cannot start", {{"error", daemon.status().message()}});
@@ -64,6 +63,11 @@ int Run(const std::string& path) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First of all, for `run`: a SIGTERM that arrives while Sluice starts
+  // (loading the config, connecting) waits for the signal watcher and becomes
+  // an orderly shutdown instead of killing the process. (Other commands keep
+  // the default: Ctrl-C stops them.)
+  if (argc > 1 && std::string_view(argv[1]) == "run") sluice::daemon::BlockShutdownSignals();
   if (const char* env = std::getenv("SLUICE_LOG_LEVEL")) {
     sluice::log::Level level;
     if (sluice::log::ParseLevel(env, &level)) sluice::log::SetLevel(level);

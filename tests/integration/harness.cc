@@ -13,7 +13,16 @@
 
 namespace sluice::itest {
 
-MessageCollector::MessageCollector(testing::HttpReceiver& receiver) {
+MessageCollector::~MessageCollector() {
+  // The receiver's threads call into this object: stop them first (a
+  // receiver declared before its collector outlives it).
+  receiver_.Stop();
+  receiver_.SetReplyFunction([](const testing::ReceivedRequest&) {
+    return testing::HttpReply{200, "ok"};
+  });
+}
+
+MessageCollector::MessageCollector(testing::HttpReceiver& receiver) : receiver_(receiver) {
   receiver.SetReplyFunction([this](const testing::ReceivedRequest& req) {
     std::lock_guard lock(mu_);
     if (failing_) {

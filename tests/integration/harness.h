@@ -32,6 +32,8 @@ using namespace std::chrono_literals;
 class MessageCollector {
  public:
   explicit MessageCollector(testing::HttpReceiver& receiver);
+  // Stops the receiver, whose threads call into the collector.
+  ~MessageCollector();
   // While failing, every request is answered `status` and nothing is kept.
   void SetFailing(bool failing, int status = 500);
   std::vector<json> Messages() const;
@@ -43,6 +45,7 @@ class MessageCollector {
   uint64_t rejected() const;
 
  private:
+  testing::HttpReceiver& receiver_;
   mutable std::mutex mu_;
   mutable std::condition_variable cv_;
   std::vector<json> messages_;
