@@ -117,12 +117,16 @@ Status BackfillCoordinator::OnLogicalMessage(std::string_view prefix, std::strin
     cv_.notify_all();
     return Status::Ok();
   }
-  // A high watermark: the window since the previous one closes here.
+  // A high watermark of a page that is not waiting (withdrawn, or one seen
+  // before and streamed again after a reconnect) closes nothing: the keys
+  // recorded so far still count for the page being read. Dropping more rows
+  // is safe (their changes carry the row); clearing too early is not.
+  if (!t.page || t.page->page != w->page) return Status::Ok();
+  // This page's high watermark: the window since the previous one closes here.
   std::unordered_set<std::string> changed;
   changed.swap(t.changed_keys);
   const bool truncated = t.truncated;
   t.truncated = false;
-  if (!t.page || t.page->page != w->page) return Status::Ok();  // withdrawn, or seen before
   Page page = std::move(*t.page);
   t.page.reset();
   const uint64_t generation = t.generation;
