@@ -9,11 +9,6 @@ namespace {
 
 std::atomic<uint64_t> next_shape_id{1};
 
-std::string Trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<TableReader>> TableReader::Connect(const std::string& conninfo,
@@ -25,48 +20,7 @@ Result<std::unique_ptr<TableReader>> TableReader::Connect(const std::string& con
 Result<std::vector<source::Row>> TableReader::Exec(const std::string& sql,
                                                    const std::vector<std::string>& params,
                                                    const std::vector<uint32_t>& types) {
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p.c_str());
-  std::vector<Oid> oids(types.begin(), types.end());
-  PGconn* conn = conn_->raw();
-  PGresult* res =
-      PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()),
-                   oids.empty() ? nullptr : oids.data(), values.data(), nullptr, nullptr, 0);
-  const ExecStatusType st = PQresultStatus(res);
-  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-    std::string message = Trim(PQresultErrorMessage(res));
-    if (message.empty()) message = Trim(PQerrorMessage(conn));
-    const char* field = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    const std::string sqlstate = field != nullptr ? field : "";
-    const bool lost = PQstatus(conn) != CONNECTION_OK;
-    PQclear(res);
-    // Connection problems, serialization failures, lock and statement
-    // timeouts, server shutdown: worth another try.
-    if (lost || sqlstate.starts_with("08") || sqlstate.starts_with("40") ||
-        sqlstate.starts_with("57") || sqlstate == "55P03") {
-      return Status::Retryable("query on " + conn_->display() + " failed: " + message);
-    }
-    return Status::Permanent("query on " + conn_->display() + " failed: " + message);
-  }
-  std::vector<source::Row> rows;
-  const int n = PQntuples(res);
-  const int cols = PQnfields(res);
-  rows.reserve(static_cast<size_t>(n));
-  for (int r = 0; r < n; ++r) {
-    source::Row row;
-    row.reserve(static_cast<size_t>(cols));
-    for (int c = 0; c < cols; ++c) {
-      if (PQgetisnull(res, r, c)) {
-        row.emplace_back(std::nullopt);
-      } else {
-        row.emplace_back(std::string(PQgetvalue(res, r, c), PQgetlength(res, r, c)));
-      }
-    }
-    rows.push_back(std::move(row));
-  }
-  PQclear(res);
-  return rows;
+  return conn_->Query(sql, params, types);
 }
 
 Result<ShapeRef> TableReader::LoadShape(const std::string& schema, const std::string& table,

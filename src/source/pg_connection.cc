@@ -121,14 +121,16 @@ PgConnection::~PgConnection() {
 int PgConnection::server_version() const { return PQserverVersion(conn_); }
 
 Result<std::vector<Row>> PgConnection::Query(const std::string& sql,
-                                             const std::vector<std::string>& params) {
+                                             const std::vector<std::string>& params,
+                                             const std::vector<uint32_t>& param_types) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.c_str());
   // Replication connections accept only the simple query protocol.
   PGresult* res = params.empty() ? PQexec(conn_, sql.c_str())
                                  : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
-                                                nullptr, values.data(), nullptr, nullptr, 0);
+                                                param_types.empty() ? nullptr : param_types.data(),
+                                                values.data(), nullptr, nullptr, 0);
   const ExecStatusType st = PQresultStatus(res);
   if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
     std::string message = Trim(PQresultErrorMessage(res));
@@ -138,7 +140,8 @@ Result<std::vector<Row>> PgConnection::Query(const std::string& sql,
     const std::string sqlstate = sqlstate_field != nullptr ? sqlstate_field : "";
     const bool connection_lost = PQstatus(conn_) != CONNECTION_OK;
     PQclear(res);
-    if (connection_lost || sqlstate.starts_with("08")) {
+    if (connection_lost || sqlstate.starts_with("08") || sqlstate.starts_with("40") ||
+        sqlstate.starts_with("57") || sqlstate == "55P03") {
       return Status::Retryable("query on " + display_ + " failed: " + message);
     }
     return Status::Permanent("query on " + display_ + " failed: " + message);

@@ -27,9 +27,13 @@ class PgConnection {
                                                        bool replication);
   ~PgConnection();
 
-  // Runs `sql` with text parameters; returns all rows.
+  // Runs `sql` with text parameters (of the given type OIDs, when given;
+  // else Postgres infers them); returns all rows. Errors that another try
+  // can cure (connection lost, serialization failure, lock not available,
+  // server shutting down) are retryable; the rest permanent.
   Result<std::vector<Row>> Query(const std::string& sql,
-                                 const std::vector<std::string>& params = {});
+                                 const std::vector<std::string>& params = {},
+                                 const std::vector<uint32_t>& param_types = {});
   Status Exec(const std::string& sql);
 
   PGconn* raw() { return conn_; }

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "common/base64.h"
+#include "common/civil_date.h"
 #include "common/json_writer.h"
 
 namespace sluice::values {
@@ -426,36 +427,6 @@ bool AppendBytea(std::string& out, std::string_view text) {
 // timestamp / timestamptz, in the ISO DateStyle:
 //   "2026-11-21 10:00:00.123+00", "0044-03-15 12:00:00+00 BC",
 //   "1799-12-31 19:03:58-04:56:02", "12345-01-01 00:00:00" ...
-
-// Days since 1970-01-01 of a proleptic Gregorian date with an astronomical
-// year (1 BC = 0); valid for every year Postgres supports (H. Hinnant).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void CivilFromDays(int64_t z, int64_t* y, int64_t* m, int64_t* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = yoe + era * 400 + (*m <= 2);
-}
-
-bool IsLeapYear(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-int DaysInMonth(int64_t y, int64_t m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && IsLeapYear(y) ? 29 : kDays[m - 1];
-}
 
 class TextScanner {
  public:
