@@ -43,6 +43,15 @@ BackfillCoordinator::BackfillCoordinator(source::ChangeHandler& downstream, Emit
 
 void BackfillCoordinator::OnBegin(const source::TransactionInfo& txn) {
   txn_ = txn;
+  {
+    std::lock_guard lock(mu_);
+    if (streamed_.size() < kStreamedXids) {
+      streamed_.push_back(txn.xid);
+    } else {
+      streamed_[streamed_next_] = txn.xid;
+      streamed_next_ = (streamed_next_ + 1) % kStreamedXids;
+    }
+  }
   downstream_.OnBegin(txn);
 }
 
@@ -89,11 +98,14 @@ void BackfillCoordinator::RecordChange(const source::Change& change) {
     if (change.action == Action::kTruncate) {
       // Whatever the sink makes of a truncate, rows read before it are gone.
       t.truncated = true;
+      t.unseen[txn_.xid].truncated = true;
       continue;
     }
     if (sink_wants_ && !sink_wants_(t.sink, rel, change.action)) continue;
     for (auto& key : keys) {
-      if (key) t.changed_keys.insert(*key);
+      if (!key) continue;
+      t.changed_keys.insert(*key);
+      t.unseen[txn_.xid].keys.push_back(*key);
     }
   }
 }
@@ -125,10 +137,27 @@ Status BackfillCoordinator::OnLogicalMessage(std::string_view prefix, std::strin
   // This page's high watermark: the window since the previous one closes here.
   std::unordered_set<std::string> changed;
   changed.swap(t.changed_keys);
-  const bool truncated = t.truncated;
+  bool truncated = t.truncated;
   t.truncated = false;
   Page page = std::move(*t.page);
   t.page.reset();
+  if (page.snapshot) {
+    // Every transaction streamed so far that the page's snapshot does not
+    // see reaches the sink before the page: its rows are dropped too, even
+    // when it was streamed before this window. The ones it sees are seen by
+    // every later page's snapshot as well.
+    for (auto u = t.unseen.begin(); u != t.unseen.end();) {
+      if (page.snapshot->Sees(u->first)) {
+        u = t.unseen.erase(u);
+        continue;
+      }
+      changed.insert(u->second.keys.begin(), u->second.keys.end());
+      truncated = truncated || u->second.truncated;
+      ++u;
+    }
+  } else {
+    t.unseen.clear();
+  }
   const uint64_t generation = t.generation;
   const size_t sink = t.sink;
   const std::shared_ptr<const RowPredicate> filter = t.filter;
@@ -376,6 +405,28 @@ size_t BackfillCoordinator::RecordedKeys(int64_t id) const {
   std::lock_guard lock(mu_);
   auto it = tracked_.find(id);
   return it == tracked_.end() ? 0 : it->second.changed_keys.size();
+}
+
+std::vector<uint32_t> BackfillCoordinator::StreamedAmong(const std::vector<uint32_t>& xids) const {
+  std::vector<uint32_t> wanted = xids;
+  std::sort(wanted.begin(), wanted.end());
+  std::vector<uint32_t> out;
+  if (wanted.empty()) return out;
+  {
+    std::lock_guard lock(mu_);
+    for (uint32_t x : streamed_) {
+      if (std::binary_search(wanted.begin(), wanted.end(), x)) out.push_back(x);
+    }
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+size_t BackfillCoordinator::PendingTransactions(int64_t id) const {
+  std::lock_guard lock(mu_);
+  auto it = tracked_.find(id);
+  return it == tracked_.end() ? 0 : it->second.unseen.size();
 }
 
 }  // namespace sluice::backfill

@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "backfill/keyset.h"
+#include "backfill/page_snapshot.h"
 #include "common/status.h"
 #include "source/catalog.h"
 #include "source/change.h"
@@ -61,6 +62,9 @@ struct Page {
   // The page was read again because the stream's relation did not match the
   // previous read: emit it with the catalog's columns if it still does not.
   bool accept_catalog_columns = false;
+  // The page query's snapshot; without it only the window since the previous
+  // high watermark drops rows.
+  std::optional<PageSnapshot> snapshot;
 };
 
 // A point inside an emitted page up to which it may be resumed: once the sink
@@ -131,10 +135,23 @@ class BackfillCoordinator : public source::ChangeHandler {
   std::optional<PageResult> WaitForResult(int64_t id, uint64_t page,
                                           std::chrono::milliseconds timeout);
 
+  // Those of `xids` whose commit the stream has brought, among the last
+  // kStreamedXids transactions streamed.
+  std::vector<uint32_t> StreamedAmong(const std::vector<uint32_t>& xids) const;
+  static constexpr size_t kStreamedXids = size_t{1} << 18;
+
   // Keys recorded for `id` since its last high watermark (for tests).
   size_t RecordedKeys(int64_t id) const;
+  // Transactions of `id`'s table kept because no page snapshot saw them yet
+  // (for tests).
+  size_t PendingTransactions(int64_t id) const;
 
  private:
+  // What one streamed transaction changed in a tracked table.
+  struct TxnChanges {
+    std::vector<std::string> keys;
+    bool truncated = false;
+  };
   struct Tracked {
     uint64_t generation = 0;  // of the registration
     size_t sink = 0;
@@ -142,6 +159,10 @@ class BackfillCoordinator : public source::ChangeHandler {
     std::shared_ptr<const RowPredicate> filter;
     std::unordered_set<std::string> changed_keys;
     bool truncated = false;
+    // Transactions streamed since Register that touched the table and that
+    // no page snapshot has seen yet, by xid. A page drops their rows while
+    // its snapshot does not see them; once one does, every later one does.
+    std::unordered_map<uint32_t, TxnChanges> unseen;
     std::optional<uint64_t> low_seen;  // latest page whose low watermark passed
     std::optional<Page> page;
     std::optional<std::pair<uint64_t, PageResult>> result;
@@ -168,6 +189,9 @@ class BackfillCoordinator : public source::ChangeHandler {
   std::unordered_map<int64_t, Tracked> tracked_;
   std::unordered_map<uint32_t, std::vector<int64_t>> by_table_;
   uint64_t generation_ = 0;
+  // The xids of the last kStreamedXids streamed transactions (a ring).
+  std::vector<uint32_t> streamed_;
+  size_t streamed_next_ = 0;
 
   // Reader thread only. The relation the stream last used, per table OID.
   std::unordered_map<uint32_t, source::RelationRef> stream_relations_;

@@ -124,9 +124,9 @@ class CoordinatorTest : public ::testing::Test {
   }
   // A transaction with one change to the table.
   void Change(Action action, std::optional<std::string> new_id, std::optional<std::string> old_id,
-              Lsn lsn, source::RelationRef rel = nullptr) {
+              Lsn lsn, source::RelationRef rel = nullptr, uint32_t xid = 2) {
     if (!rel) rel = relation_;
-    source::TransactionInfo txn{2, lsn, 0, 0};
+    source::TransactionInfo txn{xid, lsn, 0, 0};
     coordinator_.OnBegin(txn);
     source::Change c;
     c.action = action;
@@ -218,6 +218,111 @@ TEST_F(CoordinatorTest, DropsRowsWhoseKeyChangedBetweenWatermarks) {
   EXPECT_EQ(ReadIds(), (std::vector<std::string>{"1", "6"}));
   // Positions count only what was emitted.
   EXPECT_EQ(downstream_.reads[1].position, (Position{2000, 1}));
+}
+
+TEST(PageSnapshotTest, ParsesPgCurrentSnapshot) {
+  auto s = ParsePageSnapshot("10:20:12,15");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->xmin, 10u);
+  EXPECT_EQ(s->xmax, 20u);
+  EXPECT_EQ(s->xip, (std::vector<uint64_t>{12, 15}));
+  s = ParsePageSnapshot("4294967300:4294967310:");
+  ASSERT_TRUE(s.has_value());
+  EXPECT_EQ(s->xmax, 4294967310u);
+  EXPECT_TRUE(s->xip.empty());
+  for (const char* bad : {"", "10", "10:20", "a:20:", "10:20:12,", "10:20:,12", "1:2:3x"}) {
+    EXPECT_FALSE(ParsePageSnapshot(bad).has_value()) << bad;
+  }
+}
+
+TEST(PageSnapshotTest, SeesCommittedTransactionsBeforeXmaxNotInProgress) {
+  const PageSnapshot s = *ParsePageSnapshot("10:20:12,15");
+  EXPECT_TRUE(s.Sees(9));
+  EXPECT_TRUE(s.Sees(11));
+  EXPECT_FALSE(s.Sees(12));
+  EXPECT_FALSE(s.Sees(15));
+  EXPECT_TRUE(s.Sees(19));
+  EXPECT_FALSE(s.Sees(20));
+  EXPECT_FALSE(s.Sees(25));
+  // The stream's xids are 32 bits; the snapshot's carry an epoch. Across a
+  // wraparound they are compared modulo 2^32.
+  const PageSnapshot wrapped = *ParsePageSnapshot("4294967290:4294967306:4294967301");
+  EXPECT_TRUE(wrapped.Sees(0xFFFFFFFBu));
+  EXPECT_TRUE(wrapped.Sees(3));
+  EXPECT_FALSE(wrapped.Sees(5));   // in progress (epoch 1, xid 5)
+  EXPECT_FALSE(wrapped.Sees(10));  // after xmax
+}
+
+TEST_F(CoordinatorTest, DropsRowsOfATransactionThePageSnapshotDoesNotSee) {
+  // Transaction 50 is streamed in page 1's window but, like a commit that
+  // waits for a synchronous standby, stays invisible for pages 2 and 3.
+  coordinator_.Register(7, 0, kTable);
+  Watermark(false, 7, 1, 1000);
+  Page p1 = MakePage(7, 1, {"1", "2"});
+  p1.snapshot = ParsePageSnapshot("40:45:");
+  coordinator_.Offer(std::move(p1));
+  Change(Action::kUpdate, "8", std::nullopt, 1100, nullptr, 50);
+  Change(Action::kUpdate, "9", std::nullopt, 1150, nullptr, 46);  // seen by page 2
+  Watermark(true, 7, 1, 2000);
+  ASSERT_TRUE(coordinator_.WaitForResult(7, 1, 0ms).has_value());
+  EXPECT_EQ(coordinator_.PendingTransactions(7), 2u);
+
+  Watermark(false, 7, 2, 3000);
+  Page p2 = MakePage(7, 2, {"8", "9", "10"});
+  p2.snapshot = ParsePageSnapshot("44:60:50");
+  coordinator_.Offer(std::move(p2));
+  Watermark(true, 7, 2, 4000);
+  auto r2 = coordinator_.WaitForResult(7, 2, 0ms);
+  ASSERT_TRUE(r2.has_value());
+  // Row 8 was read without transaction 50's update, which the sink already
+  // has: dropped, although it was streamed before this page's window.
+  EXPECT_EQ(r2->dropped, 1u);
+  EXPECT_EQ(ReadIds(), (std::vector<std::string>{"1", "2", "9", "10"}));
+  EXPECT_EQ(coordinator_.PendingTransactions(7), 1u);
+
+  // Once a page's snapshot sees it, it is forgotten.
+  Watermark(false, 7, 3, 5000);
+  Page p3 = MakePage(7, 3, {"8"});
+  p3.snapshot = ParsePageSnapshot("60:61:");
+  coordinator_.Offer(std::move(p3));
+  Watermark(true, 7, 3, 6000);
+  auto r3 = coordinator_.WaitForResult(7, 3, 0ms);
+  ASSERT_TRUE(r3.has_value());
+  EXPECT_EQ(r3->emitted, 1u);
+  EXPECT_EQ(coordinator_.PendingTransactions(7), 0u);
+}
+
+TEST_F(CoordinatorTest, KnowsWhichTransactionsTheStreamBrought) {
+  Change(Action::kInsert, "1", std::nullopt, 100, nullptr, 70);
+  Change(Action::kInsert, "2", std::nullopt, 200, nullptr, 71);
+  Change(Action::kInsert, "3", std::nullopt, 300, nullptr, 70);
+  // Without any backfill registered: a backfill that starts later needs it.
+  EXPECT_EQ(coordinator_.StreamedAmong({72, 70, 5}), (std::vector<uint32_t>{70}));
+  EXPECT_EQ(coordinator_.StreamedAmong({71, 70}), (std::vector<uint32_t>{70, 71}));
+  EXPECT_TRUE(coordinator_.StreamedAmong({}).empty());
+}
+
+TEST_F(CoordinatorTest, AnUnseenTruncateDropsTheWholePage) {
+  coordinator_.Register(7, 0, kTable);
+  Watermark(false, 7, 1, 1000);
+  Page p1 = MakePage(7, 1, {"1"});
+  p1.snapshot = ParsePageSnapshot("40:45:");
+  coordinator_.Offer(std::move(p1));
+  Change(Action::kTruncate, std::nullopt, std::nullopt, 1100, nullptr, 50);
+  Watermark(true, 7, 1, 2000);
+  auto r1 = coordinator_.WaitForResult(7, 1, 0ms);
+  ASSERT_TRUE(r1.has_value());
+  EXPECT_EQ(r1->dropped, 1u);
+
+  Watermark(false, 7, 2, 3000);
+  Page p2 = MakePage(7, 2, {"2", "3"});
+  p2.snapshot = ParsePageSnapshot("44:60:50");
+  coordinator_.Offer(std::move(p2));
+  Watermark(true, 7, 2, 4000);
+  auto r2 = coordinator_.WaitForResult(7, 2, 0ms);
+  ASSERT_TRUE(r2.has_value());
+  EXPECT_EQ(r2->dropped, 2u);
+  EXPECT_EQ(r2->emitted, 0u);
 }
 
 TEST_F(CoordinatorTest, LargePagesCarryCheckpointsEveryFewReads) {

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
+#include "common/json_writer.h"
 
 namespace sluice::backfill {
 
@@ -124,10 +125,16 @@ void AppendKeyPart(std::string& out, std::string_view text) {
 }
 
 std::string ReadIdempotencyKey(int64_t backfill_id, const std::vector<std::string_view>& key) {
-  nlohmann::json values = nlohmann::json::array();
-  for (std::string_view v : key) values.push_back(std::string(v));
-  return Base64Encode(std::to_string(backfill_id) + ":" +
-                      values.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  // "<id>:" and the key as a JSON array of strings, written directly (one
+  // per read: this is on the backfill's hot path).
+  std::string raw = std::to_string(backfill_id);
+  raw += ":[";
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (i > 0) raw.push_back(',');
+    AppendJsonString(raw, key[i]);
+  }
+  raw.push_back(']');
+  return Base64Encode(raw);
 }
 
 void PageSizer::Observe(double seconds) {

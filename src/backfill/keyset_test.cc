@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/base64.h"
 
 namespace sluice::backfill {
@@ -113,6 +115,15 @@ TEST(KeysetTest, KeyPartsAreUnambiguous) {
 TEST(KeysetTest, ReadIdempotencyKeyIsBackfillIdAndKeyArray) {
   auto key = ReadIdempotencyKey(7, {"42", "a\"b"});
   EXPECT_EQ(Base64Decode(key).value_or(""), "7:[\"42\",\"a\\\"b\"]");
+  // The same text as a JSON library writes for the array (the keys of
+  // backfills persisted by earlier versions stay the same).
+  const std::vector<std::string> values = {
+      "",      "plain", "quo\"te", "back\\slash", "tab\tnl\n", std::string("ctl\x01\x1f", 5),
+      "ünï €", "𝄞"};
+  std::vector<std::string_view> views(values.begin(), values.end());
+  nlohmann::json array = nlohmann::json::array();
+  for (const auto& v : values) array.push_back(v);
+  EXPECT_EQ(Base64Decode(ReadIdempotencyKey(12, views)).value_or(""), "12:" + array.dump());
 }
 
 TEST(KeysetTest, PageSizeAdaptsWithinBounds) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "backfill/table_reader.h"
 #include "backfill/watermark.h"
@@ -354,10 +355,37 @@ Status BackfillManager::RunPages(Entry* e, const std::atomic<bool>& stop) {
     ~Unregister() { c.Unregister(id); }
   } unregister{coordinator, rec.id};
 
+  // From here on the coordinator records every transaction of the table it
+  // streams, and each page drops the rows of those its snapshot does not
+  // see. A transaction streamed before Register was not recorded: if one is
+  // still running (it committed, but waits, e.g. for a synchronous standby,
+  // and is not visible yet), wait until it ends, so that no page can read a
+  // row older than what the sink already has.
+  const Status stopped = Status::Retryable("stopped");
+  SLUICE_ASSIGN_OR_RETURN(std::vector<uint32_t> running, reader->RunningXids());
+  std::vector<uint32_t> waiting = coordinator.StreamedAmong(running);
+  auto next_log = std::chrono::steady_clock::now() + 1s;
+  while (!waiting.empty()) {
+    if (stop.load()) return stopped;
+    if (std::chrono::steady_clock::now() >= next_log) {
+      std::string xids;
+      for (uint32_t x : waiting) xids += (xids.empty() ? "" : ",") + std::to_string(x);
+      log::Warn(
+          "backfill waits for committed transactions to become visible (a synchronous "
+          "standby that has not confirmed them?)",
+          {{"backfill", static_cast<long long>(rec.id)}, {"xids", xids}});
+      next_log = std::chrono::steady_clock::now() + 10s;
+    }
+    std::this_thread::sleep_for(20ms);
+    SLUICE_ASSIGN_OR_RETURN(running, reader->RunningXids());
+    std::erase_if(waiting, [&](uint32_t x) {
+      return std::find(running.begin(), running.end(), x) == running.end();
+    });
+  }
+
   PageSizer sizer(options_.initial_page_size, options_.min_page_size, options_.max_page_size);
   bool accept_catalog_columns = false;
   int rereads = 0;
-  const Status stopped = Status::Retryable("stopped");
   while (!stop.load()) {
     const uint64_t page_no = next_page_.fetch_add(1);
     SLUICE_RETURN_IF_ERROR(
@@ -370,14 +398,16 @@ Status BackfillManager::RunPages(Entry* e, const std::atomic<bool>& stop) {
     }
     const size_t limit = sizer.size();
     const auto started = std::chrono::steady_clock::now();
-    SLUICE_ASSIGN_OR_RETURN(auto rows, reader->ReadPage(*shape, cursor ? &*cursor : nullptr,
-                                                        rec.start_position, limit));
+    SLUICE_ASSIGN_OR_RETURN(auto read_page, reader->ReadPage(*shape, cursor ? &*cursor : nullptr,
+                                                             rec.start_position, limit));
+    std::vector<source::Row>& rows = read_page.rows;
     sizer.Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (rows.empty()) return Status::Ok();
     SLUICE_ASSIGN_OR_RETURN(std::string next_cursor, CursorAfter(*shape, rows.back()));
     const uint64_t read = rows.size();
-    coordinator.Offer(Page{rec.id, page_no, shape, std::move(rows), accept_catalog_columns});
+    coordinator.Offer(Page{rec.id, page_no, shape, std::move(rows), accept_catalog_columns,
+                           std::move(read_page.snapshot)});
     Status st = reader->EmitWatermark(Watermark{true, rec.id, page_no, coordinator.run()});
     if (!st.ok()) {
       coordinator.Withdraw(rec.id);

@@ -123,7 +123,7 @@ Status TableReader::EmitWatermark(const Watermark& watermark) {
   return r.ok() ? Status::Ok() : r.status();
 }
 
-Result<std::vector<source::Row>> TableReader::ReadPage(
+Result<TableReader::PageRead> TableReader::ReadPage(
     const TableShape& shape, const std::vector<std::string>* cursor,
     const std::optional<std::string>& start_position, size_t limit) {
   const bool has_start = start_position.has_value() && shape.sort_column.has_value();
@@ -131,7 +131,35 @@ Result<std::vector<source::Row>> TableReader::ReadPage(
   std::vector<std::string> params;
   if (cursor) params = *cursor;
   if (has_start) params.push_back(*start_position);
-  return Exec(q.sql, params, q.param_types);
+  // The snapshot is taken by the transaction's first statement and used by
+  // the page query too.
+  auto read = [&]() -> Result<PageRead> {
+    SLUICE_RETURN_IF_ERROR(
+        Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {}, {}).status());
+    SLUICE_ASSIGN_OR_RETURN(auto snap, Exec("SELECT pg_current_snapshot()::text", {}, {}));
+    std::optional<PageSnapshot> snapshot;
+    if (!snap.empty() && snap[0][0]) snapshot = ParsePageSnapshot(*snap[0][0]);
+    if (!snapshot) return Status::Permanent("cannot parse the page query's snapshot");
+    SLUICE_ASSIGN_OR_RETURN(auto rows, Exec(q.sql, params, q.param_types));
+    SLUICE_RETURN_IF_ERROR(Exec("COMMIT", {}, {}).status());
+    return PageRead{std::move(rows), std::move(*snapshot)};
+  };
+  auto result = read();
+  if (!result.ok()) (void)Exec("ROLLBACK", {}, {});
+  return result;
+}
+
+Result<std::vector<uint32_t>> TableReader::RunningXids() {
+  SLUICE_ASSIGN_OR_RETURN(auto rows,
+                          Exec("SELECT DISTINCT transactionid::text FROM pg_locks "
+                               "WHERE locktype = 'transactionid' AND mode = 'ExclusiveLock' "
+                               "AND granted",
+                               {}, {}));
+  std::vector<uint32_t> out;
+  for (const source::Row& r : rows) {
+    if (r[0]) out.push_back(static_cast<uint32_t>(std::stoul(*r[0])));
+  }
+  return out;
 }
 
 }  // namespace sluice::backfill

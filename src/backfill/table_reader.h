@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "backfill/keyset.h"
+#include "backfill/page_snapshot.h"
 #include "backfill/watermark.h"
 #include "common/status.h"
 #include "source/pg_connection.h"
@@ -37,11 +38,17 @@ class TableReader {
   // own.
   Status EmitWatermark(const Watermark& watermark);
   // The next page after `cursor` (nullptr: from the start), restricted to
-  // sort column >= `start_position` when given.
-  Result<std::vector<source::Row>> ReadPage(const TableShape& shape,
-                                            const std::vector<std::string>* cursor,
-                                            const std::optional<std::string>& start_position,
-                                            size_t limit);
+  // sort column >= `start_position` when given, with the snapshot it was
+  // read with (one REPEATABLE READ transaction).
+  struct PageRead {
+    std::vector<source::Row> rows;
+    PageSnapshot snapshot;
+  };
+  Result<PageRead> ReadPage(const TableShape& shape, const std::vector<std::string>* cursor,
+                            const std::optional<std::string>& start_position, size_t limit);
+  // The xids of the transactions that hold their transaction lock: running,
+  // or committed but not yet visible (pg_locks, readable by every role).
+  Result<std::vector<uint32_t>> RunningXids();
 
  private:
   explicit TableReader(std::unique_ptr<source::PgConnection> conn) : conn_(std::move(conn)) {}

@@ -4,13 +4,14 @@ namespace sluice::pipeline {
 
 SinkQueue::SinkQueue(size_t max_bytes) : max_bytes_(max_bytes) {}
 
-void SinkQueue::SetOnReady(std::function<void()> on_ready) {
+void SinkQueue::SetOnReady(std::function<void(size_t ready)> on_ready) {
   std::lock_guard lock(mu_);
   on_ready_ = std::move(on_ready);
 }
 
 bool SinkQueue::Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milliseconds max_wait) {
-  std::function<void()> notify;
+  std::function<void(size_t)> notify;
+  size_t ready = 0;
   {
     std::unique_lock lock(mu_);
     const size_t size = message->message.ByteSize();
@@ -29,8 +30,9 @@ bool SinkQueue::Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milli
     if (!group.in_flight) ++ready_count_;
     if (was_idle) ready_groups_.push_back(it->first);
     if (!group.in_flight) notify = on_ready_;
+    ready = ready_count_;
   }
-  if (notify) notify();
+  if (notify) notify(ready);
   return true;
 }
 
@@ -55,7 +57,8 @@ TakenBatch SinkQueue::TakeBatch(size_t max_messages) {
 }
 
 void SinkQueue::Complete(TakenBatch batch) {
-  std::function<void()> notify;
+  std::function<void(size_t)> notify;
+  size_t ready = 0;
   {
     std::lock_guard lock(mu_);
     for (const auto& m : batch.messages) {
@@ -74,9 +77,10 @@ void SinkQueue::Complete(TakenBatch batch) {
         notify = on_ready_;
       }
     }
+    ready = ready_count_;
   }
   space_cv_.notify_all();
-  if (notify) notify();
+  if (notify) notify(ready);
 }
 
 size_t SinkQueue::ReadyCount() const {

@@ -47,8 +47,9 @@ class SinkQueue {
   // does its periodic work (status updates) and tries again.
   bool Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milliseconds max_wait);
 
-  // Called (outside the lock) after a Push made a message ready.
-  void SetOnReady(std::function<void()> on_ready);
+  // Called (outside the lock) after a Push or a Complete made a message
+  // ready, with the number of ready messages then.
+  void SetOnReady(std::function<void(size_t ready)> on_ready);
 
   // Up to `max_messages` ready messages, oldest ready group first; a group's
   // messages stay in order. Marks their groups in flight. Empty when nothing
@@ -83,7 +84,7 @@ class SinkQueue {
   bool interrupted_ = false;
   std::unordered_map<std::string, Group> groups_;
   std::deque<std::string> ready_groups_;  // groups with queued messages, not in flight
-  std::function<void()> on_ready_;
+  std::function<void(size_t ready)> on_ready_;
 };
 
 }  // namespace sluice::pipeline

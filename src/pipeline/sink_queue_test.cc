@@ -98,14 +98,23 @@ TEST(SinkQueueTest, InterruptWakesABlockedPush) {
 TEST(SinkQueueTest, OnReadyFiresWhenAGroupBecomesReady) {
   SinkQueue q(1 << 20);
   int fired = 0;
-  q.SetOnReady([&] { ++fired; });
+  size_t last_ready = 0;
+  q.SetOnReady([&](size_t ready) {
+    ++fired;
+    last_ready = ready;
+  });
   Push(q, Msg("a", 0));
   EXPECT_EQ(fired, 1);
+  EXPECT_EQ(last_ready, 1u);
   TakenBatch b = q.TakeBatch(1);
   Push(q, Msg("a", 1));  // group in flight: not ready yet
   EXPECT_EQ(fired, 1);
-  q.Complete(std::move(b));
+  Push(q, Msg("b", 2));
   EXPECT_EQ(fired, 2);
+  EXPECT_EQ(last_ready, 1u);
+  q.Complete(std::move(b));
+  EXPECT_EQ(fired, 3);
+  EXPECT_EQ(last_ready, 2u);
 }
 
 }  // namespace

@@ -41,8 +41,8 @@ SinkRunner::SinkRunner(asio::io_context& io, SinkRunnerOptions options, Sink& si
 void SinkRunner::Start() {
   if (options_.failed_store) LoadFailed();
   std::weak_ptr<SinkRunner> weak = weak_from_this();
-  queue_.SetOnReady([weak] {
-    if (auto self = weak.lock()) self->Kick();
+  queue_.SetOnReady([weak](size_t ready) {
+    if (auto self = weak.lock()) self->KickIfReady(ready);
   });
   Kick();
 }
@@ -57,6 +57,13 @@ void SinkRunner::Kick() {
   });
 }
 
+void SinkRunner::KickIfReady(size_t ready) {
+  // While the runner waits for a full batch (its timer armed), a message that
+  // does not fill one needs no wake-up: the timer pumps anyway.
+  if (ready < kick_at_ready_.load(std::memory_order_acquire)) return;
+  Kick();
+}
+
 void SinkRunner::Stop() {
   asio::post(strand_, [self = shared_from_this()] {
     self->stopped_ = true;
@@ -68,6 +75,7 @@ void SinkRunner::Stop() {
 
 void SinkRunner::Pump() {
   if (stopped_) return;
+  kick_at_ready_.store(0, std::memory_order_release);
   while (in_flight_ < sink_.MaxInFlight()) {
     const size_t ready = queue_.ReadyCount();
     if (ready == 0) return;
@@ -84,6 +92,11 @@ void SinkRunner::Pump() {
             self->Pump();
           });
         }
+        // Only a full batch needs to wake the runner before the timer. A
+        // push that fills one after the count above finds the threshold
+        // still 0 and kicks, so none is missed.
+        kick_at_ready_.store(options_.batch_size, std::memory_order_release);
+        if (queue_.ReadyCount() >= options_.batch_size) continue;
         return;
       }
     }

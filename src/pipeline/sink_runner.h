@@ -88,6 +88,7 @@ class SinkRunner : public std::enable_shared_from_this<SinkRunner> {
   void Start();
   // New messages may be ready. Thread-safe.
   void Kick();
+  void KickIfReady(size_t ready);
   // Stops taking batches and cancels retry timers. Outstanding writes still
   // complete through the sink.
   void Stop();
@@ -158,6 +159,9 @@ class SinkRunner : public std::enable_shared_from_this<SinkRunner> {
   boost::asio::steady_timer batch_timer_;
   bool batch_timer_armed_ = false;
   std::atomic<bool> kick_pending_{false};
+  // Kicks from the queue are skipped while fewer messages are ready (set by
+  // Pump on the strand while it waits for a full batch; 0: every kick).
+  std::atomic<size_t> kick_at_ready_{0};
   std::set<boost::asio::steady_timer*> retry_timers_;  // pending retries, for Stop
   int in_flight_ = 0;
   bool stopped_ = false;

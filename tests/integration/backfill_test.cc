@@ -44,6 +44,7 @@ class ReplayingConsumer {
     std::string payload;
     int64_t max_version = 0;  // highest version applied so far
     bool deleted = false;     // ids are never reused by the writers here
+    std::string history;      // what arrived for this row, for failure messages
   };
 
   explicit ReplayingConsumer(testing::HttpReceiver& receiver) {
@@ -67,6 +68,11 @@ class ReplayingConsumer {
     }
     return out;
   }
+  // Marks a point in the arrival order (e.g. a restart) in row histories.
+  void Mark(const std::string& what) {
+    std::lock_guard lock(mu_);
+    mark_ = what;
+  }
   uint64_t reads() const { return reads_.load(); }
   uint64_t all_reads() const { return all_reads_.load(); }
   uint64_t messages() const { return messages_.load(); }
@@ -81,13 +87,20 @@ class ReplayingConsumer {
     ++messages_;
     const std::string action = m["action"].get<std::string>();
     if (action == "read") ++all_reads_;
-    if (!seen_.insert(m["metadata"]["idempotency_key"].get<std::string>()).second) {
-      ++duplicates_;
-      return;
-    }
     const json& record = m["record"];
     const int64_t id = record["id"].get<int64_t>();
     Row& row = rows_[id];
+    const bool dup = !seen_.insert(m["metadata"]["idempotency_key"].get<std::string>()).second;
+    if (row.history.size() < 2000) {
+      row.history += " [#" + std::to_string(messages_.load()) + " " + mark_ + " " + action +
+                     (record.contains("version") ? " v" + record["version"].dump() : "") + " @" +
+                     m["metadata"]["commit_lsn"].dump() + ":" + m["metadata"]["commit_idx"].dump() +
+                     (dup ? " dup" : "") + "]";
+    }
+    if (dup) {
+      ++duplicates_;
+      return;
+    }
     if (action == "delete") {
       row.exists = false;
       row.deleted = true;
@@ -99,7 +112,7 @@ class ReplayingConsumer {
       if (row.deleted || version < row.max_version) {
         Violation("stale read of row " + std::to_string(id) + ": version " +
                   std::to_string(version) + " after version " + std::to_string(row.max_version) +
-                  (row.deleted ? " and a delete" : ""));
+                  (row.deleted ? " and a delete" : "") + "; arrived:" + row.history);
       }
     } else if (version < row.max_version) {
       Violation(action + " of row " + std::to_string(id) + " at version " +
@@ -119,6 +132,7 @@ class ReplayingConsumer {
   std::unordered_map<int64_t, Row> rows_;
   std::unordered_set<std::string> seen_;
   std::vector<std::string> violations_;
+  std::string mark_ = "run0";
   std::atomic<uint64_t> reads_{0}, all_reads_{0}, messages_{0}, duplicates_{0};
 };
 
@@ -280,8 +294,9 @@ std::vector<json> ReadsOf(const std::vector<json>& messages, const std::string& 
 }
 
 // Compares the consumer's replayed state with the table, row by row.
-void ExpectReplayMatchesTable(const ReplayingConsumer& consumer, const std::string& db) {
-  auto table = SharedCluster().Query("SELECT id, version, payload FROM rows ORDER BY id", db);
+void ExpectReplayMatchesTable(const ReplayingConsumer& consumer, const std::string& db,
+                              const testing::PgCluster& cluster = SharedCluster()) {
+  auto table = cluster.Query("SELECT id, version, payload FROM rows ORDER BY id", db);
   ASSERT_TRUE(table.ok());
   const auto replayed = consumer.Existing();
   EXPECT_EQ(replayed.size(), table->size());
@@ -300,8 +315,9 @@ void ExpectReplayMatchesTable(const ReplayingConsumer& consumer, const std::stri
   EXPECT_EQ(mismatches, 0u);
 }
 
-bool ReplayMatchesTable(const ReplayingConsumer& consumer, const std::string& db) {
-  auto table = SharedCluster().Query("SELECT id, version, payload FROM rows", db);
+bool ReplayMatchesTable(const ReplayingConsumer& consumer, const std::string& db,
+                        const testing::PgCluster& cluster = SharedCluster()) {
+  auto table = cluster.Query("SELECT id, version, payload FROM rows", db);
   if (!table.ok()) return false;
   const auto replayed = consumer.Existing();
   if (replayed.size() != table->size()) return false;
@@ -315,8 +331,9 @@ bool ReplayMatchesTable(const ReplayingConsumer& consumer, const std::string& db
   return true;
 }
 
-void CreateRowsTable(const std::string& db, int64_t rows) {
-  ASSERT_TRUE(SharedCluster()
+void CreateRowsTable(const std::string& db, int64_t rows,
+                     const testing::PgCluster& cluster = SharedCluster()) {
+  ASSERT_TRUE(cluster
                   .Exec("CREATE TABLE rows (id bigint PRIMARY KEY, version bigint NOT NULL, "
                         "payload text NOT NULL);"
                         "INSERT INTO rows SELECT g, 1, md5(g::text) FROM generate_series(1, " +
@@ -362,10 +379,12 @@ TEST_F(BackfillTest, RowsChangedDuringTheBackfillArriveAsTheLaterChangeNeverAsAS
 
 TEST_F(BackfillTest, SigkilledSluiceResumesTheBackfillWhereItWas) {
   if (kSanitized) {
-    // Known issue, under investigation: in 1 of 3 runs of this test under
-    // ASan+UBSan, 4 of 30,000 rows got a read older than an update the sink
-    // had already received, after a restart. Normal builds run it.
-    GTEST_SKIP() << "known stale-read issue after SIGKILL under sanitizers; see docs/backfills.md";
+    // Known issue, not yet fixed: under ASan+UBSan, in some runs a few rows
+    // of a page emitted just after a restart reach the sink after a change of
+    // the same row that is later in the stream (a delivery-order inversion,
+    // seen with the row histories below). Normal builds run this test.
+    GTEST_SKIP() << "known delivery-order issue after SIGKILL under sanitizers; see "
+                    "docs/backfills.md";
   }
   const int64_t kRows = kSanitized ? 30000 : 200000;
   CreateRowsTable(db_, kRows);
@@ -412,6 +431,7 @@ TEST_F(BackfillTest, SigkilledSluiceResumesTheBackfillWhereItWas) {
     sluice.Kill9();
     EXPECT_EQ(sluice.Wait(), -SIGKILL);
     ++kills;
+    consumer.Mark("run" + std::to_string(kills));
     ASSERT_TRUE(sluice.Start().ok());
     json after;
     ASSERT_TRUE(Eventually(
@@ -772,6 +792,168 @@ TEST_F(BackfillTest, CliStartsListsAndShowsBackfillsOfARunningDaemon) {
   EXPECT_NE(RunSluice({"backfill", "start", "--api", api, "--sink", "hook"}, &out), 0);
   EXPECT_THAT(out, HasSubstr("--table"));
   EXPECT_EQ(collector.Count(), 1200u);
+}
+
+// A cluster whose commits wait for a synchronous standby that never answers
+// (synchronous_standby_names names a standby that does not exist), except
+// where synchronous_commit is `local`, the default here. A transaction that
+// sets synchronous_commit = on writes its commit record, is decoded and
+// streamed to Sluice at once, and stays invisible to every snapshot until
+// its wait is cancelled: the widest form of Postgres' gap between a commit
+// in the WAL and its visibility.
+class SyncStandbyBackfillTest : public BackfillTest {
+ protected:
+  void SetUp() override {
+    BackfillTest::SetUp();
+    testing::PgClusterOptions options;
+    options.settings = {{"synchronous_standby_names", "'sluice_ghost'"},
+                        {"synchronous_commit", "local"}};
+    auto c = testing::PgCluster::Start(options);
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    cluster_ = std::move(c).value();
+    ASSERT_TRUE(cluster_->Exec("CREATE DATABASE sync").ok());
+  }
+  void TearDown() override {
+    if (stalled_) {
+      PQfinish(stalled_);
+      stalled_ = nullptr;
+    }
+    BackfillTest::TearDown();
+  }
+  std::string Config(const std::string& url, const std::string& sink_extra) {
+    SinkSpec s;
+    s.url = url + "/hooks";
+    s.extra = sink_extra;
+    std::string y = ConfigYaml(dir_ + "/data", cluster_->Url("sync"), "sync", {s});
+    const std::string any_port = "127.0.0.1:0";
+    y.replace(y.find(any_port), any_port.size(), "127.0.0.1:" + std::to_string(port_));
+    return WriteFile(dir_, "sluice.yaml", y);
+  }
+  void WaitForSlot() {
+    ASSERT_TRUE(Eventually(
+        [&] {
+          auto v = cluster_->QueryValue(
+              "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = 'sync_slot'",
+              "sync");
+          return v.ok() && v->has_value() && **v == "1";
+        },
+        60s));
+  }
+  // Sends `sql` as a transaction that commits and then waits for the
+  // standby; returns at once.
+  void StallCommit(const std::string& sql) {
+    stalled_ = PQconnectdb(cluster_->ConnInfo("sync").c_str());
+    ASSERT_EQ(PQstatus(stalled_), CONNECTION_OK);
+    ASSERT_EQ(PQsendQuery(stalled_, ("SET synchronous_commit = on; " + sql).c_str()), 1);
+  }
+  // Cancels the wait: the transaction, already committed, becomes visible.
+  void ReleaseCommit() {
+    ASSERT_TRUE(cluster_
+                    ->Exec("SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+                           "WHERE wait_event = 'SyncRep'",
+                           "sync")
+                    .ok());
+    while (PGresult* r = PQgetResult(stalled_)) PQclear(r);
+  }
+  std::string Version(int64_t id) {
+    auto v =
+        cluster_->QueryValue("SELECT version FROM rows WHERE id = " + std::to_string(id), "sync");
+    return v.ok() && v->has_value() ? **v : "?";
+  }
+
+  std::unique_ptr<testing::PgCluster> cluster_;
+  PGconn* stalled_ = nullptr;
+};
+
+TEST_F(SyncStandbyBackfillTest, ABackfillWaitsForACommitThatIsStreamedButNotYetVisible) {
+  CreateRowsTable("sync", 500, *cluster_);
+  testing::HttpReceiver receiver;
+  ReplayingConsumer consumer(receiver);
+  ASSERT_TRUE(receiver.Start().ok());
+  SluiceProcess sluice(Config(receiver.url(), ""), dir_ + "/sluice.log");
+  ASSERT_TRUE(sluice.Start().ok());
+  WaitForSlot();
+  auto log = [&] {
+    std::ifstream in(dir_ + "/sluice.log");
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+
+  StallCommit("UPDATE rows SET version = 2, payload = 'stalled' WHERE id = 5");
+  // The sink has the update while the table does not show it yet.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto rows = consumer.Existing();
+        return rows.count(5) > 0 && rows.at(5).first == 2;
+      },
+      60s))
+      << log();
+  ASSERT_EQ(Version(5), "1");
+
+  const json started = StartBackfill({{"table", "rows"}});
+  ASSERT_TRUE(started.is_object());
+  const int64_t id = started["id"].get<int64_t>();
+  // A read of row 5 now would be version 1, older than what the sink has:
+  // the backfill waits for the commit to become visible, and says so.
+  ASSERT_TRUE(Eventually(
+      [&] { return log().find("backfill waits for committed transactions") != std::string::npos; },
+      60s))
+      << log();
+  EXPECT_EQ(GetBackfill(id)["rows_read"], 0);
+  ReleaseCommit();
+  EXPECT_EQ(Version(5), "2");
+
+  ASSERT_TRUE(WaitForState(id, "completed", 120s)) << GetBackfill(id).dump() << log();
+  EXPECT_TRUE(Eventually([&] { return ReplayMatchesTable(consumer, "sync", *cluster_); }, 60s));
+  ExpectReplayMatchesTable(consumer, "sync", *cluster_);
+  EXPECT_THAT(consumer.violations(), ::testing::IsEmpty());
+  EXPECT_EQ(consumer.reads(), 500u);
+  sluice.Terminate();
+  EXPECT_EQ(sluice.Wait(), 0);
+}
+
+TEST_F(SyncStandbyBackfillTest, APageDropsARowWhoseStreamedCommitItsSnapshotDoesNotSee) {
+  const int64_t kRows = 40000;
+  CreateRowsTable("sync", kRows, *cluster_);
+  testing::HttpReceiver receiver;
+  ReplayingConsumer consumer(receiver);
+  ASSERT_TRUE(receiver.Start().ok());
+  // A slow sink: pages are emitted at its pace, so the stall below comes
+  // while early pages are being read and the last row's page much later.
+  receiver.SetDelay(std::chrono::milliseconds(20));
+  SluiceProcess sluice(
+      Config(receiver.url(), "    batch_size: 200\n    max_queue_bytes: 1048576\n"),
+      dir_ + "/sluice.log");
+  ASSERT_TRUE(sluice.Start().ok());
+  WaitForSlot();
+
+  const json started = StartBackfill({{"table", "rows"}});
+  ASSERT_TRUE(started.is_object());
+  const int64_t id = started["id"].get<int64_t>();
+  ASSERT_TRUE(Eventually([&] { return GetBackfill(id)["rows_read"].get<uint64_t>() > 0; }, 60s));
+  const uint64_t read_at_stall = GetBackfill(id)["rows_read"].get<uint64_t>();
+  StallCommit("UPDATE rows SET version = 2, payload = 'stalled' WHERE id = " +
+              std::to_string(kRows));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto rows = consumer.Existing();
+        return rows.count(kRows) > 0 && rows.at(kRows).first == 2;
+      },
+      120s));
+  // The last row's page is read while the update it carries is invisible:
+  // that page must drop it (the sink has the update), although the update
+  // was streamed pages earlier.
+  ASSERT_TRUE(WaitForState(id, "completed", 300s)) << GetBackfill(id).dump();
+  EXPECT_EQ(Version(kRows), "1");
+  ReleaseCommit();
+  EXPECT_EQ(Version(kRows), "2");
+  EXPECT_TRUE(Eventually([&] { return ReplayMatchesTable(consumer, "sync", *cluster_); }, 60s));
+  ExpectReplayMatchesTable(consumer, "sync", *cluster_);
+  EXPECT_THAT(consumer.violations(), ::testing::IsEmpty());
+  EXPECT_EQ(consumer.reads(), static_cast<uint64_t>(kRows - 1));
+  std::printf("stalled while rows_read=%llu of %lld\n",
+              static_cast<unsigned long long>(read_at_stall), static_cast<long long>(kRows));
+  sluice.Terminate();
+  EXPECT_EQ(sluice.Wait(), 0);
 }
 
 }  // namespace
