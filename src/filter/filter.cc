@@ -84,18 +84,6 @@ Type ColumnType(const source::ColumnInfo& column) {
   return Type::kOther;
 }
 
-// The value a new-tuple column stands for, as the renderer decides it:
-// unchanged TOAST takes the old value when the old row was sent in full.
-const ColumnValue* ResolveNew(const Change& change, size_t i) {
-  const ColumnValue& v = change.new_values[i];
-  if (v.kind == ColumnValue::Kind::kUnchangedToast && change.has_old && !change.old_is_key_only &&
-      i < change.old_values.size() &&
-      change.old_values[i].kind != ColumnValue::Kind::kUnchangedToast) {
-    return &change.old_values[i];
-  }
-  return &v;
-}
-
 bool SameValue(const ColumnValue& a, const ColumnValue& b) {
   return a.kind == b.kind && (a.kind != ColumnValue::Kind::kText || a.text == b.text);
 }
@@ -126,7 +114,7 @@ class ChangeRow : public RowAccess {
     } else if (change_.action == Action::kDelete) {
       if (i < change_.old_values.size()) value = &change_.old_values[i];
     } else if (change_.action != Action::kTruncate && i < change_.new_values.size()) {
-      value = ResolveNew(change_, i);
+      value = source::ResolveNewValue(change_, i);
     }
     // NULL, unchanged TOAST that the old row does not supply, or absent.
     if (value == nullptr || value->kind != ColumnValue::Kind::kText) return Value::Null(slot.type);
@@ -148,7 +136,7 @@ class ChangeRow : public RowAccess {
       return nullptr;
     }
     if (i >= change_.new_values.size() || i >= change_.old_values.size()) return nullptr;
-    const ColumnValue& now = *ResolveNew(change_, i);
+    const ColumnValue& now = *source::ResolveNewValue(change_, i);
     const ColumnValue& before = change_.old_values[i];
     if (now.kind == ColumnValue::Kind::kUnchangedToast) return nullptr;
     if (SameValue(now, before)) return nullptr;

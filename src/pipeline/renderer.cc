@@ -14,18 +14,6 @@ using source::ColumnValue;
 
 constexpr std::string_view kUnchangedToast = "unchanged_toast";
 
-// The value a new-tuple column stands for: unchanged TOAST takes the old
-// value when the old row was sent in full (REPLICA IDENTITY FULL).
-const ColumnValue* ResolveNew(const Change& change, size_t i) {
-  const ColumnValue& v = change.new_values[i];
-  if (v.kind == ColumnValue::Kind::kUnchangedToast && change.has_old && !change.old_is_key_only &&
-      i < change.old_values.size() &&
-      change.old_values[i].kind != ColumnValue::Kind::kUnchangedToast) {
-    return &change.old_values[i];
-  }
-  return &v;
-}
-
 void AppendValue(std::string& out, const source::ColumnInfo& column, const ColumnValue& value) {
   switch (value.kind) {
     case ColumnValue::Kind::kNull:
@@ -48,7 +36,7 @@ void AppendRow(std::string& out, const Change& change, bool use_new) {
     if (i > 0) out.push_back(',');
     AppendJsonString(out, columns[i].name);
     out.push_back(':');
-    AppendValue(out, columns[i], use_new ? *ResolveNew(change, i) : vals[i]);
+    AppendValue(out, columns[i], use_new ? *source::ResolveNewValue(change, i) : vals[i]);
   }
   out.push_back('}');
 }
@@ -64,7 +52,7 @@ void AppendChanges(std::string& out, const Change& change) {
     bool first = true;
     for (size_t i = 0;
          i < columns.size() && i < change.new_values.size() && i < change.old_values.size(); ++i) {
-      const ColumnValue& now = *ResolveNew(change, i);
+      const ColumnValue& now = *source::ResolveNewValue(change, i);
       const ColumnValue& before = change.old_values[i];
       if (now.kind == ColumnValue::Kind::kUnchangedToast) continue;
       if (SameValue(now, before)) continue;
@@ -112,7 +100,7 @@ std::vector<std::string_view> RecordKeyValues(const Change& change) {
   for (size_t idx : change.relation->key_columns) {
     const ColumnValue* v = nullptr;
     if (use_new) {
-      if (idx < change.new_values.size()) v = ResolveNew(change, idx);
+      if (idx < change.new_values.size()) v = source::ResolveNewValue(change, idx);
     } else if (idx < change.old_values.size()) {
       v = &change.old_values[idx];
     }

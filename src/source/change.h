@@ -64,6 +64,18 @@ struct Change {
   std::string_view idempotency_key;
 };
 
+// The value new-tuple column `i` stands for: unchanged TOAST takes the old
+// value when the old row was sent in full (REPLICA IDENTITY FULL).
+inline const ColumnValue* ResolveNewValue(const Change& change, size_t i) {
+  const ColumnValue& v = change.new_values[i];
+  if (v.kind == ColumnValue::Kind::kUnchangedToast && change.has_old && !change.old_is_key_only &&
+      i < change.old_values.size() &&
+      change.old_values[i].kind != ColumnValue::Kind::kUnchangedToast) {
+    return &change.old_values[i];
+  }
+  return &v;
+}
+
 struct TransactionInfo {
   uint32_t xid = 0;
   Lsn commit_lsn = 0;
