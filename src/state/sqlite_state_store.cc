@@ -192,94 +192,110 @@ Result<std::optional<Position>> SqliteStateStore::LoadSinkCheckpoint(const std::
 }
 
 template <typename F>
-Status SqliteStateStore::InTransaction(F&& body) {
-  if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return Error("begin");
+Status SqliteStateStore::InTransaction(F&& body, Sync sync) {
+  if (sync == Sync::kOnCrash) SLUICE_RETURN_IF_ERROR(Exec("PRAGMA synchronous=NORMAL"));
+  auto run = [&]() -> Status {
+    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      return Error("begin");
+    }
+    Status st = body();
+    if (!st.ok()) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return st;
+    }
+    if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+      Status err = Error("commit");
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      return err;
+    }
+    return Status::Ok();
+  };
+  Status st = run();
+  if (sync == Sync::kOnCrash) {
+    Status restored = Exec("PRAGMA synchronous=FULL");
+    if (st.ok()) st = restored;
   }
-  Status st = body();
-  if (!st.ok()) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return st;
-  }
-  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    Status err = Error("commit");
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return err;
-  }
-  return Status::Ok();
+  return st;
 }
 
 Status SqliteStateStore::AppendStreamMessages(const std::string& stream,
                                               const std::vector<StreamMessage>& messages) {
   std::lock_guard lock(mu_);
-  return InTransaction([&]() -> Status {
-    Stmt st;
-    if (sqlite3_prepare_v2(db_,
-                           "INSERT INTO stream_messages(stream, seq, group_key, commit_lsn, "
-                           "commit_idx, json, deliver_count, visible_at_ms, ack_token) "
-                           "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           -1, &st.s, nullptr) != SQLITE_OK) {
-      return Error("prepare");
-    }
-    for (const StreamMessage& m : messages) {
-      sqlite3_reset(st.s);
-      sqlite3_bind_text(st.s, 1, stream.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(st.s, 2, static_cast<sqlite3_int64>(m.seq));
-      sqlite3_bind_blob(st.s, 3, m.group_key.data(), static_cast<int>(m.group_key.size()),
-                        SQLITE_TRANSIENT);
-      sqlite3_bind_int64(st.s, 4, static_cast<sqlite3_int64>(m.position.commit_lsn));
-      sqlite3_bind_int64(st.s, 5, m.position.commit_idx);
-      sqlite3_bind_text(st.s, 6, m.json.data(), static_cast<int>(m.json.size()), SQLITE_TRANSIENT);
-      sqlite3_bind_int64(st.s, 7, m.deliver_count);
-      sqlite3_bind_int64(st.s, 8, m.visible_at_ms);
-      sqlite3_bind_text(st.s, 9, m.ack_token.c_str(), -1, SQLITE_TRANSIENT);
-      if (sqlite3_step(st.s) != SQLITE_DONE) return Error("append stream message");
-    }
-    return Status::Ok();
-  });
+  return InTransaction(
+      [&]() -> Status {
+        Stmt st;
+        if (sqlite3_prepare_v2(db_,
+                               "INSERT INTO stream_messages(stream, seq, group_key, commit_lsn, "
+                               "commit_idx, json, deliver_count, visible_at_ms, ack_token) "
+                               "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               -1, &st.s, nullptr) != SQLITE_OK) {
+          return Error("prepare");
+        }
+        for (const StreamMessage& m : messages) {
+          sqlite3_reset(st.s);
+          sqlite3_bind_text(st.s, 1, stream.c_str(), -1, SQLITE_TRANSIENT);
+          sqlite3_bind_int64(st.s, 2, static_cast<sqlite3_int64>(m.seq));
+          sqlite3_bind_blob(st.s, 3, m.group_key.data(), static_cast<int>(m.group_key.size()),
+                            SQLITE_TRANSIENT);
+          sqlite3_bind_int64(st.s, 4, static_cast<sqlite3_int64>(m.position.commit_lsn));
+          sqlite3_bind_int64(st.s, 5, m.position.commit_idx);
+          sqlite3_bind_text(st.s, 6, m.json.data(), static_cast<int>(m.json.size()),
+                            SQLITE_TRANSIENT);
+          sqlite3_bind_int64(st.s, 7, m.deliver_count);
+          sqlite3_bind_int64(st.s, 8, m.visible_at_ms);
+          sqlite3_bind_text(st.s, 9, m.ack_token.c_str(), -1, SQLITE_TRANSIENT);
+          if (sqlite3_step(st.s) != SQLITE_DONE) return Error("append stream message");
+        }
+        return Status::Ok();
+      },
+      Sync::kOnCrash);
 }
 
 Status SqliteStateStore::DeleteStreamMessages(const std::string& stream,
                                               const std::vector<uint64_t>& seqs) {
   std::lock_guard lock(mu_);
-  return InTransaction([&]() -> Status {
-    Stmt st;
-    if (sqlite3_prepare_v2(db_, "DELETE FROM stream_messages WHERE stream = ? AND seq = ?", -1,
-                           &st.s, nullptr) != SQLITE_OK) {
-      return Error("prepare");
-    }
-    for (uint64_t seq : seqs) {
-      sqlite3_reset(st.s);
-      sqlite3_bind_text(st.s, 1, stream.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(st.s, 2, static_cast<sqlite3_int64>(seq));
-      if (sqlite3_step(st.s) != SQLITE_DONE) return Error("delete stream message");
-    }
-    return Status::Ok();
-  });
+  return InTransaction(
+      [&]() -> Status {
+        Stmt st;
+        if (sqlite3_prepare_v2(db_, "DELETE FROM stream_messages WHERE stream = ? AND seq = ?", -1,
+                               &st.s, nullptr) != SQLITE_OK) {
+          return Error("prepare");
+        }
+        for (uint64_t seq : seqs) {
+          sqlite3_reset(st.s);
+          sqlite3_bind_text(st.s, 1, stream.c_str(), -1, SQLITE_TRANSIENT);
+          sqlite3_bind_int64(st.s, 2, static_cast<sqlite3_int64>(seq));
+          if (sqlite3_step(st.s) != SQLITE_DONE) return Error("delete stream message");
+        }
+        return Status::Ok();
+      },
+      Sync::kOnCrash);
 }
 
 Status SqliteStateStore::UpdateStreamDeliveries(const std::string& stream,
                                                 const std::vector<StreamMessage>& messages) {
   std::lock_guard lock(mu_);
-  return InTransaction([&]() -> Status {
-    Stmt st;
-    if (sqlite3_prepare_v2(db_,
-                           "UPDATE stream_messages SET deliver_count = ?, visible_at_ms = ?, "
-                           "ack_token = ? WHERE stream = ? AND seq = ?",
-                           -1, &st.s, nullptr) != SQLITE_OK) {
-      return Error("prepare");
-    }
-    for (const StreamMessage& m : messages) {
-      sqlite3_reset(st.s);
-      sqlite3_bind_int64(st.s, 1, m.deliver_count);
-      sqlite3_bind_int64(st.s, 2, m.visible_at_ms);
-      sqlite3_bind_text(st.s, 3, m.ack_token.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_text(st.s, 4, stream.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(st.s, 5, static_cast<sqlite3_int64>(m.seq));
-      if (sqlite3_step(st.s) != SQLITE_DONE) return Error("update stream delivery");
-    }
-    return Status::Ok();
-  });
+  return InTransaction(
+      [&]() -> Status {
+        Stmt st;
+        if (sqlite3_prepare_v2(db_,
+                               "UPDATE stream_messages SET deliver_count = ?, visible_at_ms = ?, "
+                               "ack_token = ? WHERE stream = ? AND seq = ?",
+                               -1, &st.s, nullptr) != SQLITE_OK) {
+          return Error("prepare");
+        }
+        for (const StreamMessage& m : messages) {
+          sqlite3_reset(st.s);
+          sqlite3_bind_int64(st.s, 1, m.deliver_count);
+          sqlite3_bind_int64(st.s, 2, m.visible_at_ms);
+          sqlite3_bind_text(st.s, 3, m.ack_token.c_str(), -1, SQLITE_TRANSIENT);
+          sqlite3_bind_text(st.s, 4, stream.c_str(), -1, SQLITE_TRANSIENT);
+          sqlite3_bind_int64(st.s, 5, static_cast<sqlite3_int64>(m.seq));
+          if (sqlite3_step(st.s) != SQLITE_DONE) return Error("update stream delivery");
+        }
+        return Status::Ok();
+      },
+      Sync::kOnCrash);
 }
 
 Result<std::vector<StreamMessage>> SqliteStateStore::LoadStreamIndex(const std::string& stream) {

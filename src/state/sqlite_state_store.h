@@ -53,9 +53,15 @@ class SqliteStateStore : public StateStore {
   SqliteStateStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   Status Exec(const char* sql);
   Status Error(const std::string& what);
+  // How a transaction's commit reaches the disk.
+  enum class Sync : unsigned char {
+    kFull,     // fsync at commit (synchronous=FULL)
+    kOnCrash,  // survives a crash of the process at once, a power loss at the
+               // next kFull commit, which syncs the whole WAL (synchronous=NORMAL)
+  };
   // Runs `body` inside BEGIN IMMEDIATE .. COMMIT (rolled back on error).
   template <typename F>
-  Status InTransaction(F&& body);
+  Status InTransaction(F&& body, Sync sync = Sync::kFull);
 
   std::mutex mu_;
   sqlite3* db_;

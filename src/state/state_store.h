@@ -62,7 +62,11 @@ class StateStore {
   virtual Result<std::optional<Lsn>> LoadSlotCheckpoint(const std::string& slot_key) = 0;
   virtual Result<std::optional<Position>> LoadSinkCheckpoint(const std::string& sink) = 0;
 
-  // Pull-queue messages. Append is durable when it returns OK.
+  // Pull-queue messages. Append, Delete and UpdateDeliveries survive a crash
+  // of the process when they return OK, and a power loss once a later
+  // SaveCheckpoint returned OK (the checkpoint is written before any LSN is
+  // confirmed to Postgres, so no appended message can be lost with the slot
+  // advanced; a lost delete or delivery update means a redelivery).
   virtual Status AppendStreamMessages(const std::string& stream,
                                       const std::vector<StreamMessage>& messages) = 0;
   virtual Status DeleteStreamMessages(const std::string& stream,
