@@ -49,7 +49,7 @@ const CONSUMER_LABELS = {
   sluice_webhook: 'Sluice -> webhook',
   sluice_http_pull: 'Sluice -> http_pull',
 };
-const NOT_IMPLEMENTED = new Set(['sluice_http_pull']);
+const NOT_IMPLEMENTED = new Set();
 
 const settings = {
   sluice_bin: env.SLUICE_BIN || path.join(ROOT, 'build/release/src/daemon/sluice'),
@@ -75,6 +75,9 @@ const settings = {
   pull_batch_sizes: intListEnv('BENCH_PULL_BATCH_SIZES', [1, 10, 100]),
   pull_wait_ms: intEnv('BENCH_PULL_WAIT_MS', 100),
   pull_ack_wait_ms: intEnv('BENCH_PULL_ACK_WAIT_MS', 60_000),
+  // W1-W3 http_pull consumer: local workers draining the stream.
+  drain_workers: intEnv('BENCH_DRAIN_WORKERS', 16),
+  drain_batch_size: intEnv('BENCH_DRAIN_BATCH_SIZE', 100),
   status_interval_ms: intEnv('BENCH_STATUS_INTERVAL_MS', 100),
   // W4 measures a steady daemon: Sluice's default (10 s) unless set.
   w4_status_interval_ms: env.BENCH_W4_STATUS_INTERVAL_MS ? intEnv('BENCH_W4_STATUS_INTERVAL_MS') : null,
@@ -473,20 +476,44 @@ function sluiceLogTail(name) {
 async function runSluice(name, sink, slot, endpos, rows, timeoutMs) {
   let destination;
   const outFile = path.join(workDir, `${name}.jsonl`);
+  let port = null;
+  let config;
   if (sink === 'null') destination = '{type: "null"}';
   else if (sink === 'file') destination = `{type: file, path: "${outFile}"}`;
-  else {
+  else if (sink === 'http_pull') {
+    destination = `{type: http_pull, ack_wait_ms: ${settings.pull_ack_wait_ms}}`;
+    port = await freePort();
+    seenIds = new SeenIds();
+  } else {
     destination = `{type: webhook, url: "${receiver.url}/hook"}`;
     await receiverCall(`/_reset?mode=count&expect=${rows}`, 'POST');
   }
   const sampler = walsenderSampler(slot);
   const t0 = nowMs();
-  const child = startSluice(name, sluiceConfig(name, slot, destination));
+  config = sluiceConfig(name, slot, destination);
+  if (port) config = `server: {listen: "127.0.0.1:${port}"}\n` + config;
+  const child = startSluice(name, config);
   const perf = settings.perf ? startPerf(name, child.pid) : null;
   const giveUpAt = t0 + timeoutMs;
   let doneAt = null;
   let failure = null;
-  while (doneAt === null) {
+  // http_pull: local workers receive and acknowledge until every row is acked.
+  const drain = port ? { rows, acked: 0, received: 0, redelivered: 0, duplicates: 0, errors: [], abort: false,
+                         deadline: giveUpAt, doneAt: null, receives: 0 } : null;
+  let client0 = null;
+  let workers = null;
+  if (drain) {
+    const up = await waitFor(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return true;
+      return streamStats(port).then(() => true, () => false);
+    }, 30_000);
+    if (up === null) failure = `the API did not come up on port ${port}: ${sluiceLogTail(name)}`;
+    else {
+      client0 = process.cpuUsage();
+      workers = Promise.all(Array.from({ length: settings.drain_workers }, () => drainWorker(drain, port)));
+    }
+  }
+  while (doneAt === null && failure === null) {
     await sleep(50);
     if (child.exitCode !== null || child.signalCode !== null) {
       failure = `sluice exited (${child.exitCode ?? child.signalCode}): ${sluiceLogTail(name)}`;
@@ -499,6 +526,9 @@ async function runSluice(name, sink, slot, endpos, rows, timeoutMs) {
     if (sink === 'webhook') {
       const s = await receiverCall('/_stats');
       if (s.reached_at_ms) doneAt = s.reached_at_ms;
+    } else if (drain) {
+      if (drain.abort) failure = `pull workers: ${[...new Set(drain.errors)].slice(0, 3).join('; ')}`;
+      else if (drain.doneAt) doneAt = drain.doneAt;
     } else if (await slotReached(slot, endpos)) {
       doneAt = nowMs();
     }
@@ -506,6 +536,11 @@ async function runSluice(name, sink, slot, endpos, rows, timeoutMs) {
   const cpu = cpuSeconds(child.pid);
   const mem = memory(child.pid);
   sampler.stopped = true;
+  if (drain) {
+    drain.abort = true;
+    if (workers) await workers;
+  }
+  const clientCpu = client0 ? process.cpuUsage(client0) : null;
   if (perf) {
     perf.kill('SIGINT');
     await perf.exited;
@@ -527,6 +562,16 @@ async function runSluice(name, sink, slot, endpos, rows, timeoutMs) {
     result.delivered = stats.count;
     result.delivered_bytes = stats.bytes;
     result.requests = stats.requests;
+  } else if (drain) {
+    seenIds = null;
+    result.delivered = drain.acked;
+    result.receives = drain.receives;
+    result.workers = settings.drain_workers;
+    result.receive_batch_size = settings.drain_batch_size;
+    result.client_cpu_s = (clientCpu.user + clientCpu.system) / 1e6;
+    if (drain.duplicates || drain.redelivered) {
+      return { error: `${drain.duplicates} duplicates, ${drain.redelivered} redeliveries` };
+    }
   }
   if (result.delivered !== undefined && result.delivered < rows) {
     return { error: `only ${result.delivered} of ${rows} messages delivered` };
@@ -559,6 +604,8 @@ async function runConsumer(workload, consumer, slot, endpos, rows) {
       return runSluice(name, 'file', slot, endpos, rows, timeoutMs);
     case 'sluice_webhook':
       return runSluice(name, 'webhook', slot, endpos, rows, timeoutMs);
+    case 'sluice_http_pull':
+      return runSluice(name, 'http_pull', slot, endpos, rows, timeoutMs);
     default:
       throw new Error(`no runner for ${consumer}`);
   }
@@ -927,6 +974,51 @@ async function pullWorker(cell, port) {
 }
 
 let seenIds = null;
+
+// A W1-W3 worker: receive (long poll) and acknowledge until `drain.rows`
+// messages are acknowledged; sets drain.doneAt at the last one.
+async function drainWorker(drain, port) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    while (!drain.abort && drain.acked < drain.rows && nowMs() < drain.deadline) {
+      const r = await postJson(agent, port, '/api/streams/bench/receive',
+                               { batch_size: settings.drain_batch_size, wait_for: 500 });
+      drain.receives++;
+      if (r.status !== 200) {
+        if (r.status === 429 || r.status === 503) {
+          await sleep(50);
+          continue;
+        }
+        drain.errors.push(`receive: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+        drain.abort = true;
+        break;
+      }
+      const messages = JSON.parse(r.body).data;
+      if (!messages.length) continue;
+      drain.received += messages.length;
+      const ackIds = new Array(messages.length);
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i];
+        ackIds[i] = m.ack_id;
+        if (m.deliver_count > 1) drain.redelivered++;
+        else if (seenIds.testAndSet(Number(m.record?.id))) drain.duplicates++;
+      }
+      const a = await postJson(agent, port, '/api/streams/bench/ack', { ack_ids: ackIds });
+      if (a.status !== 200) {
+        drain.errors.push(`ack: HTTP ${a.status} ${a.body.slice(0, 200)}`);
+        drain.abort = true;
+        break;
+      }
+      drain.acked += JSON.parse(a.body).data.acked;
+      if (drain.acked >= drain.rows && !drain.doneAt) drain.doneAt = nowMs();
+    }
+  } catch (e) {
+    drain.errors.push(`worker: ${e.message}`);
+    drain.abort = true;
+  } finally {
+    agent.destroy();
+  }
+}
 
 // Inserts `rows` (1,000-row transactions) and waits until the stream holds `target`.
 async function pullFill(port, child, name, rows, target) {
@@ -1319,7 +1411,8 @@ function renderTable(report) {
         lines.push(`  ${pad(r.label, 38)}  ${r.status}`);
         continue;
       }
-      lines.push(`  ${pad(r.label, 38)}${pad(fmt(r.seconds, 2), 9, true)}${pad(fmt(r.rows_per_s), 10, true)}${pad(r.ratio_to_recvlogical_p1 ? fmt(r.ratio_to_recvlogical_p1, 2) + 'x' : '-', 8, true)}${pad(fmt(r.peak_rss_mb, 1), 13, true)}${pad(fmt(r.cpu_s_per_million, 2), 10, true)}${pad(fmt(r.walsender_cpu_s, 1), 17, true)}`);
+      lines.push(`  ${pad(r.label, 38)}${pad(fmt(r.seconds, 2), 9, true)}${pad(fmt(r.rows_per_s), 10, true)}${pad(r.ratio_to_recvlogical_p1 ? fmt(r.ratio_to_recvlogical_p1, 2) + 'x' : '-', 8, true)}${pad(fmt(r.peak_rss_mb, 1), 13, true)}${pad(fmt(r.cpu_s_per_million, 2), 10, true)}${pad(fmt(r.walsender_cpu_s, 1), 17, true)}` +
+                 (r.client_cpu_s !== undefined ? `  (${r.workers} workers x ${r.receive_batch_size}: ${fmt(r.client_cpu_s, 1)} CPU s)` : ''));
     }
   }
   if (report.w5) renderW5(report.w5, lines);
@@ -1393,9 +1486,7 @@ function evaluateTargets(report) {
     const ref = get(w, 'recvlogical_p1');
     for (const [c, min] of [['sluice_null', 1.0], ['sluice_webhook', 0.7], ['sluice_http_pull', 0.7]]) {
       const r = get(w, c);
-      if (c === 'sluice_http_pull') {
-        add(`${w.toUpperCase()} http_pull >= ${min}x pg_recvlogical proto 1`, null, 'not implemented');
-      } else if (r && ref) {
+      if (r && ref) {
         add(`${w.toUpperCase()} ${c.replace('sluice_', '')} >= ${min.toFixed(1)}x pg_recvlogical proto 1`,
             r.ratio_to_recvlogical_p1 >= min, `${r.ratio_to_recvlogical_p1.toFixed(2)}x`);
       }
@@ -1404,13 +1495,13 @@ function evaluateTargets(report) {
   for (const w of ['w1', 'w2', 'w3']) {
     const peer = get(w, 'node_peer');
     if (!peer) continue;
-    for (const c of ['sluice_null', 'sluice_file', 'sluice_webhook']) {
+    for (const c of ['sluice_null', 'sluice_file', 'sluice_webhook', 'sluice_http_pull']) {
       const r = get(w, c);
       if (r) add(`${w.toUpperCase()} ${c.replace('sluice_', '')} >= 2x the Node peer`, r.rows_per_s >= 2 * peer.rows_per_s,
                  `${(r.rows_per_s / peer.rows_per_s).toFixed(2)}x`);
     }
   }
-  for (const c of ['sluice_null', 'sluice_file', 'sluice_webhook']) {
+  for (const c of ['sluice_null', 'sluice_file', 'sluice_webhook', 'sluice_http_pull']) {
     const r = get('w3', c);
     if (r) add(`W3 ${c.replace('sluice_', '')} peak RSS < 256 MB`, r.peak_rss_mb < 256, `${r.peak_rss_mb.toFixed(1)} MB`);
   }
