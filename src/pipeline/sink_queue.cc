@@ -23,13 +23,20 @@ bool SinkQueue::Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milli
     bytes_ += size;
     ++count_;
     message->enqueued_at = std::chrono::steady_clock::now();
-    auto [it, inserted] = groups_.try_emplace(message->message.group_key);
-    Group& group = it->second;
-    const bool was_idle = group.queued.empty() && !group.in_flight;
-    group.queued.push_back(std::move(message));
-    if (!group.in_flight) ++ready_count_;
-    if (was_idle) ready_groups_.push_back(it->first);
-    if (!group.in_flight) notify = on_ready_;
+    SinkQueueGroup* group;
+    if (auto it = groups_.find(message->message.group_key); it != groups_.end()) {
+      group = it->second.get();
+    } else {
+      auto created = std::make_unique<SinkQueueGroup>();
+      created->key = message->message.group_key;
+      group = created.get();
+      groups_.emplace(std::string_view(group->key), std::move(created));
+    }
+    const bool was_idle = group->queued.empty() && !group->in_flight;
+    group->queued.push_back(std::move(message));
+    if (!group->in_flight) ++ready_count_;
+    if (was_idle) ready_groups_.push_back(group);
+    if (!group->in_flight) notify = on_ready_;
     ready = ready_count_;
   }
   if (notify) notify(ready);
@@ -40,19 +47,18 @@ TakenBatch SinkQueue::TakeBatch(size_t max_messages) {
   TakenBatch batch;
   std::lock_guard lock(mu_);
   while (batch.messages.size() < max_messages && !ready_groups_.empty()) {
-    const std::string key = std::move(ready_groups_.front());
+    SinkQueueGroup* group = ready_groups_.front();
     ready_groups_.pop_front();
-    Group& group = groups_[key];
-    group.in_flight = true;
-    batch.groups.push_back(key);
-    while (!group.queued.empty() && batch.messages.size() < max_messages) {
-      batch.messages.push_back(std::move(group.queued.front()));
-      group.queued.pop_front();
+    group->in_flight = true;
+    batch.groups.push_back(group);
+    while (!group->queued.empty() && batch.messages.size() < max_messages) {
+      batch.messages.push_back(std::move(group->queued.front()));
+      group->queued.pop_front();
       --ready_count_;
     }
   }
   // Messages of an in-flight group are not ready until it completes.
-  for (const std::string& key : batch.groups) ready_count_ -= groups_[key].queued.size();
+  for (const SinkQueueGroup* group : batch.groups) ready_count_ -= group->queued.size();
   return batch;
 }
 
@@ -65,15 +71,13 @@ void SinkQueue::Complete(TakenBatch batch) {
       bytes_ -= m->message.ByteSize();
       --count_;
     }
-    for (const std::string& key : batch.groups) {
-      auto it = groups_.find(key);
-      if (it == groups_.end()) continue;
-      it->second.in_flight = false;
-      if (it->second.queued.empty()) {
-        groups_.erase(it);
+    for (SinkQueueGroup* group : batch.groups) {
+      group->in_flight = false;
+      if (group->queued.empty()) {
+        groups_.erase(groups_.find(std::string_view(group->key)));  // frees the group
       } else {
-        ready_count_ += it->second.queued.size();
-        ready_groups_.push_back(key);
+        ready_count_ += group->queued.size();
+        ready_groups_.push_back(group);
         notify = on_ready_;
       }
     }
@@ -94,11 +98,8 @@ std::chrono::steady_clock::time_point SinkQueue::OldestReady() const {
   // The oldest ready group is the front of ready_groups_ in most cases; a
   // group re-queued after completion may hold older messages, so scan a few.
   size_t scanned = 0;
-  for (const std::string& key : ready_groups_) {
-    auto it = groups_.find(key);
-    if (it != groups_.end() && !it->second.queued.empty()) {
-      oldest = std::min(oldest, it->second.queued.front()->enqueued_at);
-    }
+  for (const SinkQueueGroup* group : ready_groups_) {
+    if (!group->queued.empty()) oldest = std::min(oldest, group->queued.front()->enqueued_at);
     if (++scanned == 16) break;
   }
   return oldest;

@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -28,11 +29,19 @@ struct QueuedMessage {
   std::chrono::steady_clock::time_point enqueued_at;
 };
 
+// One message group's messages in a SinkQueue (owned by the queue).
+struct SinkQueueGroup {
+  std::string key;
+  std::deque<std::unique_ptr<QueuedMessage>> queued;
+  bool in_flight = false;
+};
+
 // Messages handed to the sink together. Owned by the consumer until passed
 // back to Complete.
 struct TakenBatch {
   std::vector<std::unique_ptr<QueuedMessage>> messages;
-  std::vector<std::string> groups;  // distinct groups in the batch
+  // Distinct groups in the batch; the queue keeps them until Complete.
+  std::vector<SinkQueueGroup*> groups;
 };
 
 class SinkQueue {
@@ -70,11 +79,6 @@ class SinkQueue {
   void Interrupt();
 
  private:
-  struct Group {
-    std::deque<std::unique_ptr<QueuedMessage>> queued;
-    bool in_flight = false;
-  };
-
   mutable std::mutex mu_;
   std::condition_variable space_cv_;
   const size_t max_bytes_;
@@ -82,8 +86,10 @@ class SinkQueue {
   size_t count_ = 0;
   size_t ready_count_ = 0;
   bool interrupted_ = false;
-  std::unordered_map<std::string, Group> groups_;
-  std::deque<std::string> ready_groups_;  // groups with queued messages, not in flight
+  // Keyed by a view of the group's own key. A group lives while it has
+  // queued messages or is in flight.
+  std::unordered_map<std::string_view, std::unique_ptr<SinkQueueGroup>> groups_;
+  std::deque<SinkQueueGroup*> ready_groups_;  // groups with queued messages, not in flight
   std::function<void(size_t ready)> on_ready_;
 };
 

@@ -337,7 +337,8 @@ bool SinkRunner::DivertBlocked(TakenBatch& taken) {
   for (auto& m : taken.messages) {
     (GroupBlocked(m->message.group_key) ? blocked : rest).messages.push_back(std::move(m));
   }
-  for (auto& g : taken.groups) (GroupBlocked(g) ? blocked : rest).groups.push_back(std::move(g));
+  for (SinkQueueGroup* g : taken.groups)
+    (GroupBlocked(g->key) ? blocked : rest).groups.push_back(g);
   if (!blocked.messages.empty()) {
     Status st = StoreFailed(blocked, 0, kWaitingBehind, 0);
     if (!st.ok()) {
@@ -345,7 +346,7 @@ bool SinkRunner::DivertBlocked(TakenBatch& taken) {
                  {{"sink", options_.name}, {"error", st.message()}});
       // Put everything back together for the caller to retry.
       for (auto& m : blocked.messages) rest.messages.push_back(std::move(m));
-      for (auto& g : blocked.groups) rest.groups.push_back(std::move(g));
+      for (SinkQueueGroup* g : blocked.groups) rest.groups.push_back(g);
       taken = std::move(rest);
       return false;
     }

@@ -77,11 +77,15 @@ Status PullQueue::Append(const Batch& batch) {
     std::lock_guard lock(mu_);
     for (state::StreamMessage& row : rows) {
       Entry e;
-      e.group = row.group_key;
+      e.group = std::move(row.group_key);
       auto& seqs = groups_[e.group];
       seqs.push_back(row.seq);
       entries_.emplace(row.seq, std::move(e));
       if (seqs.size() == 1) heads_.emplace(0, row.seq);
+      if (fresh_bytes_ + row.json.size() <= options_.fresh_body_bytes) {
+        fresh_bytes_ += row.json.size();
+        fresh_.emplace(row.seq, std::move(row.json));
+      }
     }
   }
   ServeWaiters();
@@ -131,16 +135,39 @@ Result<std::vector<PulledMessage>> PullQueue::Finish(
     const std::vector<uint64_t>& seqs) {
   if (taken.empty()) return taken;
   SLUICE_RETURN_IF_ERROR(store_.UpdateStreamDeliveries(stream_, updates));
-  auto bodies = store_.LoadStreamBodies(stream_, seqs);
-  if (!bodies.ok()) return bodies.status();
+  // Bodies still in memory leave it now (a redelivery reads the store).
+  std::vector<bool> have(taken.size(), false);
+  std::vector<uint64_t> missing;
+  {
+    std::lock_guard lock(mu_);
+    for (size_t i = 0; i < taken.size(); ++i) {
+      auto it = fresh_.find(seqs[i]);
+      if (it == fresh_.end()) {
+        missing.push_back(seqs[i]);
+        continue;
+      }
+      fresh_bytes_ -= it->second.size();
+      taken[i].json = std::move(it->second);
+      fresh_.erase(it);
+      have[i] = true;
+    }
+  }
   std::unordered_map<uint64_t, std::string*> by_seq;
-  for (auto& [seq, body] : *bodies) by_seq[seq] = &body;
+  Result<std::vector<std::pair<uint64_t, std::string>>> bodies =
+      std::vector<std::pair<uint64_t, std::string>>{};
+  if (!missing.empty()) {
+    bodies = store_.LoadStreamBodies(stream_, missing);
+    if (!bodies.ok()) return bodies.status();
+    for (auto& [seq, body] : *bodies) by_seq[seq] = &body;
+  }
   std::vector<PulledMessage> out;
   out.reserve(taken.size());
   for (size_t i = 0; i < taken.size(); ++i) {
-    auto it = by_seq.find(seqs[i]);
-    if (it == by_seq.end()) continue;  // acknowledged meanwhile
-    taken[i].json = std::move(*it->second);
+    if (!have[i]) {
+      auto it = by_seq.find(seqs[i]);
+      if (it == by_seq.end()) continue;  // acknowledged meanwhile
+      taken[i].json = std::move(*it->second);
+    }
     out.push_back(std::move(taken[i]));
   }
   return out;
@@ -312,6 +339,10 @@ AckOutcome PullQueue::Ack(const std::vector<std::string>& ack_ids) {
       if (!seqs.empty() && seqs.front() == seq) seqs.pop_front();
       const std::string group = e.group;
       entries_.erase(it);
+      if (auto f = fresh_.find(seq); f != fresh_.end()) {
+        fresh_bytes_ -= f->second.size();
+        fresh_.erase(f);
+      }
       MakeHead(group);
       ++outcome.done;
     }

@@ -37,6 +37,10 @@ struct PullQueueOptions {
   std::chrono::milliseconds ack_wait{30000};  // visibility timeout of a delivery
   size_t max_ack_pending = 10000;             // outstanding messages at most
   size_t max_waiting = 100;                   // concurrent long polls at most
+  // Bodies of appended messages also kept in memory, up to this many bytes,
+  // so that handing them out soon after does not read them back from the
+  // store (workers that keep up never touch the disk for a body).
+  size_t fresh_body_bytes = size_t{16} << 20;
 };
 
 struct PulledMessage {
@@ -127,6 +131,10 @@ class PullQueue {
   std::map<uint64_t, Entry> entries_;                             // by seq
   std::unordered_map<std::string, std::deque<uint64_t>> groups_;  // group -> seqs in order
   std::set<std::pair<int64_t, uint64_t>> heads_;  // (visible_at, seq) of each group's head
+  // Bodies not yet handed out, by seq, while they fit in fresh_body_bytes
+  // (the oldest stay: they go out first).
+  std::unordered_map<uint64_t, std::string> fresh_;
+  size_t fresh_bytes_ = 0;
   size_t outstanding_ = 0;
   uint64_t next_seq_ = 1;
   std::list<std::shared_ptr<Waiter>> waiters_;
