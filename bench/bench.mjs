@@ -16,6 +16,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
+import { commitMs } from './commit_time.mjs';
+
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH_DIR, '..');
 const env = process.env;
@@ -78,6 +80,8 @@ const settings = {
   // W1-W3 http_pull consumer: local workers draining the stream.
   drain_workers: intEnv('BENCH_DRAIN_WORKERS', 16),
   drain_batch_size: intEnv('BENCH_DRAIN_BATCH_SIZE', 100),
+  // W4 http_pull consumer: workers long polling the stream.
+  w4_pull_workers: intEnv('BENCH_W4_PULL_WORKERS', 4),
   status_interval_ms: intEnv('BENCH_STATUS_INTERVAL_MS', 100),
   // W4 measures a steady daemon: Sluice's default (10 s) unless set.
   w4_status_interval_ms: env.BENCH_W4_STATUS_INTERVAL_MS ? intEnv('BENCH_W4_STATUS_INTERVAL_MS') : null,
@@ -757,6 +761,91 @@ async function latencySluice(maxid) {
   return { consumer: 'sluice_webhook', label: 'Sluice -> webhook (batch_timeout_ms 0)', runs };
 }
 
+// W4 to the http_pull sink: workers long poll (wait_for 200 ms) and record,
+// per message, the time its receive returned minus its commit timestamp.
+async function latencyPullWorker(lat, port) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    while (!lat.stop) {
+      const r = await postJson(agent, port, '/api/streams/bench/receive', { batch_size: 100, wait_for: 200 });
+      const at = nowMs();
+      if (r.status !== 200) {
+        lat.errors.push(`receive: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+        await sleep(50);
+        continue;
+      }
+      const messages = JSON.parse(r.body).data;
+      if (!messages.length) continue;
+      for (const m of messages) lat.values.push(at - commitMs(m.metadata.commit_timestamp));
+      const a = await postJson(agent, port, '/api/streams/bench/ack', { ack_ids: messages.map((m) => m.ack_id) });
+      if (a.status !== 200) lat.errors.push(`ack: HTTP ${a.status} ${a.body.slice(0, 200)}`);
+    }
+  } catch (e) {
+    lat.errors.push(`worker: ${e.message}`);
+  } finally {
+    agent.destroy();
+  }
+}
+
+async function latencyPull(maxid) {
+  const slot = 'w4_sluice_http_pull';
+  const name = 'w4-sluice_http_pull';
+  const port = await freePort();
+  await createSlot(slot);
+  const config = `server: {listen: "127.0.0.1:${port}"}\n` +
+    sluiceConfig(name, slot, `{type: http_pull, ack_wait_ms: ${settings.pull_ack_wait_ms}}`,
+                 '    batch_timeout_ms: 0\n', settings.w4_status_interval_ms);
+  const child = startSluice(name, config);
+  const runs = [];
+  try {
+    await waitActive(slot);
+    const up = await waitFor(() => streamStats(port).then(() => true, () => false), 30_000);
+    if (up === null) throw new Error(`the API did not come up: ${sluiceLogTail(name)}`);
+    for (const spec of settings.w4_rates) {
+      const cpu0 = cpuSeconds(child.pid);
+      log(`w4: Sluice -> http_pull (${settings.w4_pull_workers} workers), ${spec} ops/s for ${settings.w4_seconds} s`);
+      const lat = { values: [], errors: [], stop: false };
+      const workers = Promise.all(Array.from({ length: settings.w4_pull_workers }, () => latencyPullWorker(lat, port)));
+      let writer;
+      try {
+        writer = await pacedWriter(spec, maxid);
+      } catch (e) {
+        lat.stop = true;
+        await workers;
+        runs.push({ spec, status: `failed: ${e.message}` });
+        continue;
+      }
+      const target = await scalar('SELECT pg_current_wal_lsn()::text');
+      const drained = await waitFor(async () => child.exitCode === null && await slotReached(slot, target) &&
+                                                (await streamStats(port)).depth === 0, 120_000);
+      lat.stop = true;
+      await workers;
+      const mem = memory(child.pid);
+      const cpu1 = cpuSeconds(child.pid);
+      const sorted = Float64Array.from(lat.values).sort();
+      const stats = { count: sorted.length, latency_ms: sorted.length ? {
+        samples: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99),
+        p999: percentile(sorted, 99.9), max: sorted[sorted.length - 1], min: sorted[0] } : undefined };
+      const problems = [...new Set(lat.errors)].slice(0, 3);
+      if (drained === null) problems.push(`not drained: ${sluiceLogTail(name)}`);
+      runs.push({
+        spec, ...writer,
+        messages: stats.count,
+        latency_ms: stats.latency_ms ?? null,
+        rss_mb: mem?.rss_mb ?? null,
+        peak_rss_mb: mem?.hwm_mb ?? null,
+        cpu_s: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null,
+        status: problems.length ? problems.join('; ') : 'ok',
+      });
+      logLatency(writer, stats);
+    }
+  } finally {
+    await stopChild(child);
+    await dropSlot(slot);
+  }
+  return { consumer: 'sluice_http_pull', label: `Sluice -> http_pull (${settings.w4_pull_workers} workers)`, runs };
+}
+
 // W4 reference: the Node peer, timing arrival in the consumer itself (no
 // delivery anywhere): what Postgres and this machine's scheduling cost.
 async function latencyPeer(maxid) {
@@ -829,6 +918,7 @@ async function latencyWorkload() {
   const maxid = Number(await scalar('SELECT max(id) FROM events'));
   const consumers = [];
   if (settings.consumers.includes('sluice_webhook')) consumers.push(await latencySluice(maxid));
+  if (settings.consumers.includes('sluice_http_pull')) consumers.push(await latencyPull(maxid));
   if (settings.consumers.includes('node_peer')) consumers.push(await latencyPeer(maxid));
   return {
     id: 'w4',
@@ -1401,7 +1491,6 @@ function renderTable(report) {
           lines.push(`  ${pad(c.label, 50)}${pad(r.spec, 12)}${pad(fmt(r.achieved_ops_per_s), 10, true)}${pad(fmt(r.messages), 10, true)}${pad(fmt(l.p50, 1), 9, true)}${pad(fmt(l.p99, 1), 9, true)}${pad(fmt(l.max, 1), 9, true)}${pad(fmt(r.rss_mb, 1), 8, true)}${r.status === 'ok' ? '' : '  ' + r.status}`);
         }
       }
-      lines.push(`  ${pad('Sluice -> http_pull', 50)}n/a (not implemented)`);
       continue;
     }
     lines.push(`${w.title}: ${fmt(w.rows)} rows, ${fmt(w.wal_bytes / 2 ** 20)} MiB of WAL (load took ${fmt(w.load_seconds, 1)} s; load average ${w.loadavg_before[0]} -> ${w.loadavg_after[0]})`);
@@ -1505,20 +1594,22 @@ function evaluateTargets(report) {
     const r = get('w3', c);
     if (r) add(`W3 ${c.replace('sluice_', '')} peak RSS < 256 MB`, r.peak_rss_mb < 256, `${r.peak_rss_mb.toFixed(1)} MB`);
   }
-  const w4 = report.workloads.find((x) => x.id === 'w4')?.consumers.find((c) => c.consumer === 'sluice_webhook');
-  if (w4) {
-    for (const r of w4.runs) {
+  const w4consumers = report.workloads.find((x) => x.id === 'w4')?.consumers ?? [];
+  for (const c of w4consumers.filter((x) => x.consumer === 'sluice_webhook' || x.consumer === 'sluice_http_pull')) {
+    for (const r of c.runs) {
       if (!r.latency_ms) continue;
       const limit = r.target_ops_per_s <= 2000 ? 10 : 50;
       const short = r.achieved_ops_per_s < 0.95 * r.target_ops_per_s
         ? ` (the writer reached only ${fmt(r.achieved_ops_per_s)} ops/s)` : '';
-      add(`W4 webhook p99 < ${limit} ms at ${fmt(r.target_ops_per_s)} ops/s${r.ops_per_transaction > 1 ? ` (${r.ops_per_transaction} ops/txn)` : ''}`,
+      add(`W4 ${c.consumer.replace('sluice_', '')} p99 < ${limit} ms at ${fmt(r.target_ops_per_s)} ops/s${r.ops_per_transaction > 1 ? ` (${r.ops_per_transaction} ops/txn)` : ''}`,
           r.latency_ms.p99 < limit, `${r.latency_ms.p99.toFixed(1)} ms${short}`);
     }
+  }
+  const w4 = w4consumers.find((c) => c.consumer === 'sluice_webhook');
+  if (w4) {
     const steady = w4.runs.find((r) => r.rss_mb);
     if (steady) add('Steady-state RSS < 64 MB with one sink (W4, webhook)', steady.rss_mb < 64,
                     `${steady.rss_mb.toFixed(1)} MB after ${steady.spec} ops/s (peak over W4 ${Math.max(...w4.runs.map((r) => r.peak_rss_mb || 0)).toFixed(1)} MB)`);
-    add('W4 p99 to the http_pull sink', null, 'not implemented');
   }
   const w5 = report.w5?.results.find((r) => r.consumer === 'sluice_null' && r.status === 'ok');
   if (w5 && w5.ratio_to_copy) add('W5 backfill (null sink) >= 0.8x COPY', w5.ratio_to_copy >= 0.8, `${w5.ratio_to_copy.toFixed(2)}x`);

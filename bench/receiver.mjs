@@ -15,6 +15,8 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
+import { commitMs } from './commit_time.mjs';
+
 const KEY = Buffer.from('"idempotency_key":');
 
 let mode = 'count';
@@ -40,13 +42,6 @@ function reset(params) {
   latencyCount = 0;
 }
 
-// "2026-11-21T10:00:00.123456Z" -> epoch milliseconds with microseconds.
-function commitMs(ts) {
-  const dot = ts.indexOf('.');
-  if (dot < 0) return Date.parse(ts);
-  const frac = ts.slice(dot + 1, ts.length - 1).padEnd(6, '0');
-  return Date.parse(ts.slice(0, dot) + 'Z') + Number(frac) / 1000;
-}
 
 function recordLatency(ms) {
   if (latencyCount === latencies.length) {
