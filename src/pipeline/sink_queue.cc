@@ -74,7 +74,10 @@ void SinkQueue::Complete(TakenBatch batch) {
     for (SinkQueueGroup* group : batch.groups) {
       group->in_flight = false;
       if (group->queued.empty()) {
-        groups_.erase(groups_.find(std::string_view(group->key)));  // frees the group
+        // Frees the group.
+        if (auto it = groups_.find(std::string_view(group->key)); it != groups_.end()) {
+          groups_.erase(it);
+        }
       } else {
         ready_count_ += group->queued.size();
         ready_groups_.push_back(group);

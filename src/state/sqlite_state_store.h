@@ -62,8 +62,12 @@ class SqliteStateStore : public StateStore {
   // Runs `body` inside BEGIN IMMEDIATE .. COMMIT (rolled back on error).
   template <typename F>
   Status InTransaction(F&& body, Sync sync = Sync::kFull);
+  // Puts the connection back to synchronous=FULL if a kOnCrash transaction
+  // could not; fails (and nothing is committed) if it still cannot.
+  Status EnsureSynchronousFull();
 
   std::mutex mu_;
+  bool synchronous_full_ = true;  // the connection's current setting (under mu_)
   sqlite3* db_;
   std::string path_;
 };
