@@ -35,7 +35,6 @@ Status PullQueue::Load() {
   const int64_t now = Now();
   for (state::StreamMessage& m : *index) {
     Entry e;
-    e.group = std::move(m.group_key);
     e.deliver_count = m.deliver_count;
     e.visible_at_ms = m.visible_at_ms;
     e.token = m.ack_token;
@@ -43,15 +42,26 @@ Status PullQueue::Load() {
     // that holds it may still acknowledge it after our restart.
     e.outstanding = !e.token.empty() && e.visible_at_ms > now;
     if (e.outstanding) ++outstanding_;
-    groups_[e.group].push_back(m.seq);
     next_seq_ = std::max(next_seq_, m.seq + 1);
-    entries_.emplace(m.seq, std::move(e));
-  }
-  for (const auto& [group, seqs] : groups_) {
-    const Entry& head = entries_.at(seqs.front());
-    heads_.emplace(head.visible_at_ms, seqs.front());
+    if (Link(m.seq, std::move(e), std::move(m.group_key))) {
+      heads_.emplace(entries_.at(m.seq).visible_at_ms, m.seq);
+    }
   }
   return Status::Ok();
+}
+
+bool PullQueue::Link(uint64_t seq, Entry entry, std::string group) {
+  auto g = groups_.try_emplace(std::move(group)).first;
+  entry.group = &g->first;
+  entries_.emplace(seq, std::move(entry));
+  GroupSeqs& seqs = g->second;
+  if (seqs.head == 0) {
+    seqs.head = seqs.tail = seq;
+    return true;
+  }
+  entries_.at(seqs.tail).next = seq;
+  seqs.tail = seq;
+  return false;
 }
 
 Status PullQueue::Append(const Batch& batch) {
@@ -76,12 +86,7 @@ Status PullQueue::Append(const Batch& batch) {
   {
     std::lock_guard lock(mu_);
     for (state::StreamMessage& row : rows) {
-      Entry e;
-      e.group = std::move(row.group_key);
-      auto& seqs = groups_[e.group];
-      seqs.push_back(row.seq);
-      entries_.emplace(row.seq, std::move(e));
-      if (seqs.size() == 1) heads_.emplace(0, row.seq);
+      if (Link(row.seq, Entry{}, std::move(row.group_key))) heads_.emplace(0, row.seq);
       if (fresh_bytes_ + row.json.size() <= options_.fresh_body_bytes) {
         fresh_bytes_ += row.json.size();
         fresh_.emplace(row.seq, std::move(row.json));
@@ -291,12 +296,12 @@ bool PullQueue::ParseAckId(const std::string& ack_id, uint64_t* seq, std::string
 void PullQueue::MakeHead(const std::string& group) {
   auto g = groups_.find(group);
   if (g == groups_.end()) return;
-  if (g->second.empty()) {
-    groups_.erase(g);
+  if (g->second.head == 0) {
+    groups_.erase(g);  // `group` may be this node's key: not used after
     return;
   }
-  const Entry& head = entries_.at(g->second.front());
-  heads_.emplace(head.visible_at_ms, g->second.front());
+  const Entry& head = entries_.at(g->second.head);
+  heads_.emplace(head.visible_at_ms, g->second.head);
 }
 
 AckOutcome PullQueue::Ack(const std::vector<std::string>& ack_ids) {
@@ -335,9 +340,13 @@ AckOutcome PullQueue::Ack(const std::vector<std::string>& ack_ids) {
       Entry& e = it->second;
       heads_.erase({e.visible_at_ms, seq});
       if (e.outstanding) --outstanding_;
-      auto& seqs = groups_[e.group];
-      if (!seqs.empty() && seqs.front() == seq) seqs.pop_front();
-      const std::string group = e.group;
+      // Only a group's head is ever outstanding, so `seq` is its head.
+      GroupSeqs& seqs = groups_.at(*e.group);
+      if (seqs.head == seq) {
+        seqs.head = e.next;
+        if (seqs.head == 0) seqs.tail = 0;
+      }
+      const std::string& group = *e.group;
       entries_.erase(it);
       if (auto f = fresh_.find(seq); f != fresh_.end()) {
         fresh_bytes_ -= f->second.size();

@@ -95,8 +95,12 @@ class PullQueue {
   size_t waiting() const;
 
  private:
+  // Memory per held message matters (a stream can hold millions while its
+  // workers are away): an entry, a hash node per group and a set node per
+  // group head; a group's seqs are chained through the entries.
   struct Entry {
-    std::string group;
+    const std::string* group = nullptr;  // the key of its groups_ node
+    uint64_t next = 0;                   // the group's next seq (0: none)
     uint32_t deliver_count = 0;
     int64_t visible_at_ms = 0;
     std::string token;
@@ -115,6 +119,13 @@ class PullQueue {
   Result<std::vector<PulledMessage>> Finish(std::vector<PulledMessage> taken,
                                             const std::vector<state::StreamMessage>& updates,
                                             const std::vector<uint64_t>& seqs);
+  struct GroupSeqs {
+    uint64_t head = 0;  // seqs start at 1
+    uint64_t tail = 0;
+  };
+  // Adds entry `seq` at the end of its group; true when it is the group's
+  // head.
+  bool Link(uint64_t seq, Entry entry, std::string group);
   void MakeHead(const std::string& group);
   void ServeWaiters();
   void ArmWakeTimerLocked(int64_t now);
@@ -128,9 +139,9 @@ class PullQueue {
   Clock clock_;
 
   mutable std::mutex mu_;
-  std::map<uint64_t, Entry> entries_;                             // by seq
-  std::unordered_map<std::string, std::deque<uint64_t>> groups_;  // group -> seqs in order
-  std::set<std::pair<int64_t, uint64_t>> heads_;  // (visible_at, seq) of each group's head
+  std::map<uint64_t, Entry> entries_;                  // by seq
+  std::unordered_map<std::string, GroupSeqs> groups_;  // group -> its seqs (first, last)
+  std::set<std::pair<int64_t, uint64_t>> heads_;       // (visible_at, seq) of each group's head
   // Bodies not yet handed out, by seq, while they fit in fresh_body_bytes
   // (the oldest stay: they go out first).
   std::unordered_map<uint64_t, std::string> fresh_;

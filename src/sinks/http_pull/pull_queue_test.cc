@@ -191,6 +191,37 @@ TEST_F(PullQueueTest, BodiesBeyondTheMemoryBudgetAndRedeliveriesComeFromTheStore
   EXPECT_EQ(queue_->depth(), 0u);
 }
 
+TEST_F(PullQueueTest, LongGroupsStayInOrderAcrossAppendsAndARestart) {
+  Queue();
+  Append({{"a", 1}, {"b", 2}, {"a", 3}});
+  Append({{"a", 4}, {"b", 5}, {"c", 6}});
+  std::vector<std::string> order;
+  auto drain_one_round = [&] {
+    auto m = Receive(10);
+    std::vector<std::string> ids;
+    for (const auto& p : m) {
+      order.push_back(p.json);
+      ids.push_back(p.ack_id);
+    }
+    EXPECT_EQ(queue_->Ack(ids).done, ids.size());
+    return m.size();
+  };
+  EXPECT_EQ(drain_one_round(), 3u);  // heads of a, b, c
+  // Restart: a's 3 and 4 and b's 5 are left, 4 behind 3.
+  queue_.reset();
+  Queue();
+  EXPECT_EQ(queue_->depth(), 3u);
+  EXPECT_EQ(drain_one_round(), 2u);  // a:3, b:5
+  Append({{"a", 7}});
+  EXPECT_EQ(drain_one_round(), 1u);  // a:4
+  EXPECT_EQ(drain_one_round(), 1u);  // a:7
+  EXPECT_EQ(drain_one_round(), 0u);
+  EXPECT_EQ(queue_->depth(), 0u);
+  const std::vector<std::string> want = {"{\"idx\":1}", "{\"idx\":2}", "{\"idx\":6}", "{\"idx\":3}",
+                                         "{\"idx\":5}", "{\"idx\":4}", "{\"idx\":7}"};
+  EXPECT_EQ(order, want);
+}
+
 TEST_F(PullQueueTest, MessagesAndLeasesSurviveARestart) {
   Queue();
   Append({{"a", 0}, {"a", 1}, {"b", 2}});
