@@ -28,6 +28,23 @@ int64_t PullQueue::Now() const {
       .count();
 }
 
+std::string PullQueue::Token::Text() const {
+  char text[33];
+  std::snprintf(text, sizeof(text), "%016llx%016llx", static_cast<unsigned long long>(hi),
+                static_cast<unsigned long long>(lo));
+  return text;
+}
+
+std::optional<PullQueue::Token> PullQueue::Token::Parse(std::string_view text) {
+  if (text.size() != 32) return std::nullopt;
+  Token t;
+  for (auto [part, out] : {std::pair{text.substr(0, 16), &t.hi}, {text.substr(16), &t.lo}}) {
+    auto r = std::from_chars(part.data(), part.data() + part.size(), *out, 16);
+    if (r.ec != std::errc() || r.ptr != part.data() + part.size()) return std::nullopt;
+  }
+  return t;
+}
+
 Status PullQueue::Load() {
   auto index = store_.LoadStreamIndex(stream_);
   if (!index.ok()) return index.status();
@@ -37,7 +54,7 @@ Status PullQueue::Load() {
     Entry e;
     e.deliver_count = m.deliver_count;
     e.visible_at_ms = m.visible_at_ms;
-    e.token = m.ack_token;
+    e.token = Token::Parse(m.ack_token).value_or(Token{});
     // A delivery whose lease is still running stays outstanding: the worker
     // that holds it may still acknowledge it after our restart.
     e.outstanding = !e.token.empty() && e.visible_at_ms > now;
@@ -114,21 +131,19 @@ std::vector<PulledMessage> PullQueue::TakeLocked(size_t max, int64_t now,
     e.outstanding = true;
     ++e.deliver_count;
     e.visible_at_ms = now + options_.ack_wait.count();
-    char token[33];
-    std::snprintf(token, sizeof(token), "%016llx%016llx", static_cast<unsigned long long>(rng_()),
-                  static_cast<unsigned long long>(rng_()));
-    e.token = token;
+    e.token = Token{rng_(), rng_() | 1};  // never empty
     it = heads_.erase(it);
     heads_.emplace(e.visible_at_ms, seq);
     PulledMessage p;
-    p.ack_id = std::to_string(seq) + "-" + e.token;
+    const std::string token = e.token.Text();
+    p.ack_id = std::to_string(seq) + "-" + token;
     p.deliver_count = e.deliver_count;
     out.push_back(std::move(p));
     state::StreamMessage u;
     u.seq = seq;
     u.deliver_count = e.deliver_count;
     u.visible_at_ms = e.visible_at_ms;
-    u.ack_token = e.token;
+    u.ack_token = token;
     updates->push_back(std::move(u));
     seqs->push_back(seq);
   }
@@ -284,13 +299,15 @@ void PullQueue::ArmWakeTimerLocked(int64_t now) {
   });
 }
 
-bool PullQueue::ParseAckId(const std::string& ack_id, uint64_t* seq, std::string* token) const {
+bool PullQueue::ParseAckId(const std::string& ack_id, uint64_t* seq, Token* token) const {
   auto dash = ack_id.find('-');
   if (dash == std::string::npos || dash == 0) return false;
   auto r = std::from_chars(ack_id.data(), ack_id.data() + dash, *seq);
   if (r.ec != std::errc() || r.ptr != ack_id.data() + dash) return false;
-  *token = ack_id.substr(dash + 1);
-  return !token->empty();
+  auto parsed = Token::Parse(std::string_view(ack_id).substr(dash + 1));
+  if (!parsed || parsed->empty()) return false;
+  *token = *parsed;
+  return true;
 }
 
 void PullQueue::MakeHead(const std::string& group) {
@@ -312,7 +329,7 @@ AckOutcome PullQueue::Ack(const std::vector<std::string>& ack_ids) {
     const int64_t now = Now();
     for (const std::string& id : ack_ids) {
       uint64_t seq;
-      std::string token;
+      Token token;
       auto it = entries_.end();
       if (ParseAckId(id, &seq, &token)) it = entries_.find(seq);
       if (it == entries_.end() || !it->second.outstanding || it->second.token != token ||
@@ -369,7 +386,7 @@ AckOutcome PullQueue::Nack(const std::vector<std::string>& ack_ids,
     const int64_t now = Now();
     for (const std::string& id : ack_ids) {
       uint64_t seq;
-      std::string token;
+      Token token;
       auto it = entries_.end();
       if (ParseAckId(id, &seq, &token)) it = entries_.find(seq);
       if (it == entries_.end() || !it->second.outstanding || it->second.token != token ||
@@ -381,7 +398,7 @@ AckOutcome PullQueue::Nack(const std::vector<std::string>& ack_ids,
       heads_.erase({e.visible_at_ms, seq});
       e.outstanding = false;
       --outstanding_;
-      e.token.clear();
+      e.token = Token{};
       e.visible_at_ms = now + delay.count();
       heads_.emplace(e.visible_at_ms, seq);
       state::StreamMessage u;

@@ -21,9 +21,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -98,12 +100,22 @@ class PullQueue {
   // Memory per held message matters (a stream can hold millions while its
   // workers are away): an entry, a hash node per group and a set node per
   // group head; a group's seqs are chained through the entries.
+  // The random part of an ack id (32 hex digits); zero: none.
+  struct Token {
+    uint64_t hi = 0;
+    uint64_t lo = 0;
+    bool empty() const { return hi == 0 && lo == 0; }
+    bool operator==(const Token&) const = default;
+    std::string Text() const;
+    // nullopt unless exactly 32 hex digits.
+    static std::optional<Token> Parse(std::string_view text);
+  };
   struct Entry {
     const std::string* group = nullptr;  // the key of its groups_ node
     uint64_t next = 0;                   // the group's next seq (0: none)
     uint32_t deliver_count = 0;
     int64_t visible_at_ms = 0;
-    std::string token;
+    Token token;
     bool outstanding = false;
   };
   struct Waiter {
@@ -129,7 +141,7 @@ class PullQueue {
   void MakeHead(const std::string& group);
   void ServeWaiters();
   void ArmWakeTimerLocked(int64_t now);
-  bool ParseAckId(const std::string& ack_id, uint64_t* seq, std::string* token) const;
+  bool ParseAckId(const std::string& ack_id, uint64_t* seq, Token* token) const;
   int64_t Now() const;
 
   const std::string stream_;
