@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-import { commitMs } from './commit_time.mjs';
+import { commitMs, latencySummary, percentile } from './latency.mjs';
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(BENCH_DIR, '..');
@@ -745,15 +745,8 @@ async function latencySluice(maxid) {
     const stats = await receiverCall('/_stats');
     const mem = memory(child.pid);
     const cpu1 = cpuSeconds(child.pid);
-    runs.push({
-      spec, ...writer,
-      messages: stats.count,
-      latency_ms: stats.latency_ms ?? null,
-      rss_mb: mem?.rss_mb ?? null,
-      peak_rss_mb: mem?.hwm_mb ?? null,
-      cpu_s: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null,
-      status: drained !== null ? 'ok' : `not drained: ${sluiceLogTail(name)}`,
-    });
+    runs.push(latencyRun(spec, writer, stats, mem, cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null,
+                         drained !== null ? 'ok' : `not drained: ${sluiceLogTail(name)}`));
     logLatency(writer, stats);
   }
   await stopChild(child);
@@ -822,21 +815,11 @@ async function latencyPull(maxid) {
       await workers;
       const mem = memory(child.pid);
       const cpu1 = cpuSeconds(child.pid);
-      const sorted = Float64Array.from(lat.values).sort();
-      const stats = { count: sorted.length, latency_ms: sorted.length ? {
-        samples: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99),
-        p999: percentile(sorted, 99.9), max: sorted[sorted.length - 1], min: sorted[0] } : undefined };
+      const stats = { count: lat.values.length, latency_ms: latencySummary(Float64Array.from(lat.values).sort()) };
       const problems = [...new Set(lat.errors)].slice(0, 3);
       if (drained === null) problems.push(`not drained: ${sluiceLogTail(name)}`);
-      runs.push({
-        spec, ...writer,
-        messages: stats.count,
-        latency_ms: stats.latency_ms ?? null,
-        rss_mb: mem?.rss_mb ?? null,
-        peak_rss_mb: mem?.hwm_mb ?? null,
-        cpu_s: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null,
-        status: problems.length ? problems.join('; ') : 'ok',
-      });
+      runs.push(latencyRun(spec, writer, stats, mem, cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null,
+                           problems.length ? problems.join('; ') : 'ok'));
       logLatency(writer, stats);
     }
   } finally {
@@ -890,19 +873,26 @@ async function latencyPeer(maxid) {
     await sleep(500);
     const stats = await snapshot();
     const mem = memory(child.pid);
-    runs.push({
-      spec, ...writer,
-      messages: stats.count,
-      latency_ms: stats.latency_ms ?? null,
-      rss_mb: mem?.rss_mb ?? null,
-      peak_rss_mb: mem?.hwm_mb ?? null,
-      status: drained !== null ? 'ok' : 'not drained',
-    });
+    runs.push(latencyRun(spec, writer, stats, mem, undefined, drained !== null ? 'ok' : 'not drained'));
     logLatency(writer, stats);
   }
   await stopChild(child);
   await dropSlot(slot);
   return { consumer: 'node_peer', label: 'reference: Node peer, timed on arrival', runs };
+}
+
+// One W4 run's entry: the writer's figures, the latency summary and Sluice's
+// (or the peer's) memory and CPU.
+function latencyRun(spec, writer, stats, mem, cpuSeconds, status) {
+  return {
+    spec, ...writer,
+    messages: stats.count,
+    latency_ms: stats.latency_ms ?? null,
+    rss_mb: mem?.rss_mb ?? null,
+    peak_rss_mb: mem?.hwm_mb ?? null,
+    ...(cpuSeconds === undefined ? {} : { cpu_s: cpuSeconds }),
+    status,
+  };
 }
 
 function logLatency(writer, stats) {
@@ -998,10 +988,6 @@ class SeenIds {
   }
 }
 
-function percentile(sorted, p) {
-  if (!sorted.length) return null;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
 
 // One worker: its own agent with one socket, so one keep-alive connection.
 async function pullWorker(cell, port) {

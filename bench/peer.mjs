@@ -11,6 +11,8 @@
 import { performance } from 'node:perf_hooks';
 import { LogicalReplicationService, PgoutputPlugin } from 'pg-logical-replication';
 
+import { latencySummary } from './latency.mjs';
+
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2) args[process.argv[i].slice(2)] = process.argv[i + 1];
 const expect = Number(args.expect || 0);
@@ -29,21 +31,8 @@ let finished = false;
 let commitMs = 0;
 let latencies = [];
 
-function percentile(sorted, p) {
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-
 function report() {
-  const sorted = Float64Array.from(latencies).sort();
-  const out = { count };
-  if (sorted.length) {
-    out.latency_ms = {
-      samples: sorted.length, p50: percentile(sorted, 50), p90: percentile(sorted, 90),
-      p99: percentile(sorted, 99), p999: percentile(sorted, 99.9), max: sorted[sorted.length - 1],
-      min: sorted[0],
-    };
-  }
+  const out = { count, latency_ms: latencySummary(Float64Array.from(latencies).sort()) };
   process.stdout.write(JSON.stringify(out) + '\n');
   count = 0;
   latencies = [];

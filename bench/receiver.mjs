@@ -15,7 +15,7 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 
-import { commitMs } from './commit_time.mjs';
+import { commitMs, latencySummary } from './latency.mjs';
 
 const KEY = Buffer.from('"idempotency_key":');
 
@@ -52,27 +52,10 @@ function recordLatency(ms) {
   latencies[latencyCount++] = ms;
 }
 
-function percentile(sorted, p) {
-  if (sorted.length === 0) return null;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i];
-}
-
 function stats() {
   const out = { mode, expect, count, requests, bytes, first_at_ms: firstAt, last_at_ms: lastAt,
                 reached_at_ms: reachedAt };
-  if (latencyCount > 0) {
-    const sorted = latencies.slice(0, latencyCount).sort();
-    out.latency_ms = {
-      samples: latencyCount,
-      p50: percentile(sorted, 50),
-      p90: percentile(sorted, 90),
-      p99: percentile(sorted, 99),
-      p999: percentile(sorted, 99.9),
-      max: sorted[sorted.length - 1],
-      min: sorted[0],
-    };
-  }
+  if (latencyCount > 0) out.latency_ms = latencySummary(latencies.slice(0, latencyCount).sort());
   return out;
 }
 

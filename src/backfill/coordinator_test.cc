@@ -153,6 +153,20 @@ class CoordinatorTest : public ::testing::Test {
     for (const auto& i : ids) p.rows.push_back({i, "s" + i});
     return p;
   }
+  // Low watermark of `page` at `low`, then offers its rows read with
+  // pg_current_snapshot() `snapshot`.
+  void OpenSnapshotPage(int64_t id, uint64_t page, std::vector<std::string> ids,
+                        const char* snapshot, Lsn low) {
+    Watermark(false, id, page, low);
+    Page p = MakePage(id, page, std::move(ids));
+    p.snapshot = ParsePageSnapshot(snapshot);
+    coordinator_.Offer(std::move(p));
+  }
+  // High watermark of `page` at `high`, then its result.
+  std::optional<PageResult> ClosePage(int64_t id, uint64_t page, Lsn high) {
+    Watermark(true, id, page, high);
+    return coordinator_.WaitForResult(id, page, 0ms);
+  }
   std::vector<std::string> ReadIds() const {
     std::vector<std::string> out;
     for (const auto& r : downstream_.reads) out.push_back(r.values[0].value_or("NULL"));
@@ -257,22 +271,14 @@ TEST_F(CoordinatorTest, DropsRowsOfATransactionThePageSnapshotDoesNotSee) {
   // Transaction 50 is streamed in page 1's window but, like a commit that
   // waits for a synchronous standby, stays invisible for pages 2 and 3.
   coordinator_.Register(7, 0, kTable);
-  Watermark(false, 7, 1, 1000);
-  Page p1 = MakePage(7, 1, {"1", "2"});
-  p1.snapshot = ParsePageSnapshot("40:45:");
-  coordinator_.Offer(std::move(p1));
+  OpenSnapshotPage(7, 1, {"1", "2"}, "40:45:", 1000);
   Change(Action::kUpdate, "8", std::nullopt, 1100, nullptr, 50);
   Change(Action::kUpdate, "9", std::nullopt, 1150, nullptr, 46);  // seen by page 2
-  Watermark(true, 7, 1, 2000);
-  ASSERT_TRUE(coordinator_.WaitForResult(7, 1, 0ms).has_value());
+  ASSERT_TRUE(ClosePage(7, 1, 2000).has_value());
   EXPECT_EQ(coordinator_.PendingTransactions(7), 2u);
 
-  Watermark(false, 7, 2, 3000);
-  Page p2 = MakePage(7, 2, {"8", "9", "10"});
-  p2.snapshot = ParsePageSnapshot("44:60:50");
-  coordinator_.Offer(std::move(p2));
-  Watermark(true, 7, 2, 4000);
-  auto r2 = coordinator_.WaitForResult(7, 2, 0ms);
+  OpenSnapshotPage(7, 2, {"8", "9", "10"}, "44:60:50", 3000);
+  auto r2 = ClosePage(7, 2, 4000);
   ASSERT_TRUE(r2.has_value());
   // Row 8 was read without transaction 50's update, which the sink already
   // has: dropped, although it was streamed before this page's window.
@@ -281,12 +287,8 @@ TEST_F(CoordinatorTest, DropsRowsOfATransactionThePageSnapshotDoesNotSee) {
   EXPECT_EQ(coordinator_.PendingTransactions(7), 1u);
 
   // Once a page's snapshot sees it, it is forgotten.
-  Watermark(false, 7, 3, 5000);
-  Page p3 = MakePage(7, 3, {"8"});
-  p3.snapshot = ParsePageSnapshot("60:61:");
-  coordinator_.Offer(std::move(p3));
-  Watermark(true, 7, 3, 6000);
-  auto r3 = coordinator_.WaitForResult(7, 3, 0ms);
+  OpenSnapshotPage(7, 3, {"8"}, "60:61:", 5000);
+  auto r3 = ClosePage(7, 3, 6000);
   ASSERT_TRUE(r3.has_value());
   EXPECT_EQ(r3->emitted, 1u);
   EXPECT_EQ(coordinator_.PendingTransactions(7), 0u);
@@ -304,22 +306,14 @@ TEST_F(CoordinatorTest, KnowsWhichTransactionsTheStreamBrought) {
 
 TEST_F(CoordinatorTest, AnUnseenTruncateDropsTheWholePage) {
   coordinator_.Register(7, 0, kTable);
-  Watermark(false, 7, 1, 1000);
-  Page p1 = MakePage(7, 1, {"1"});
-  p1.snapshot = ParsePageSnapshot("40:45:");
-  coordinator_.Offer(std::move(p1));
+  OpenSnapshotPage(7, 1, {"1"}, "40:45:", 1000);
   Change(Action::kTruncate, std::nullopt, std::nullopt, 1100, nullptr, 50);
-  Watermark(true, 7, 1, 2000);
-  auto r1 = coordinator_.WaitForResult(7, 1, 0ms);
+  auto r1 = ClosePage(7, 1, 2000);
   ASSERT_TRUE(r1.has_value());
   EXPECT_EQ(r1->dropped, 1u);
 
-  Watermark(false, 7, 2, 3000);
-  Page p2 = MakePage(7, 2, {"2", "3"});
-  p2.snapshot = ParsePageSnapshot("44:60:50");
-  coordinator_.Offer(std::move(p2));
-  Watermark(true, 7, 2, 4000);
-  auto r2 = coordinator_.WaitForResult(7, 2, 0ms);
+  OpenSnapshotPage(7, 2, {"2", "3"}, "44:60:50", 3000);
+  auto r2 = ClosePage(7, 2, 4000);
   ASSERT_TRUE(r2.has_value());
   EXPECT_EQ(r2->dropped, 2u);
   EXPECT_EQ(r2->emitted, 0u);
