@@ -409,6 +409,9 @@ int Daemon::Run() {
   // Long polls end first (with an empty answer), then the server.
   for (const auto& [name, queue] : impl.streams.all()) queue->Shutdown();
   impl.server->Stop(std::chrono::seconds(2));
+  // No request is served any more: the last deliveries and acks go to the
+  // store.
+  for (const auto& [name, queue] : impl.streams.all()) queue->Close();
 
   // 1. Stop reading: the reader sends a last status update and returns.
   for (auto& p : impl.pipelines) p->backfills->Stop();  // backfills: workers first

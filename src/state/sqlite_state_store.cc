@@ -1,5 +1,6 @@
 #include "state/sqlite_state_store.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 namespace sluice::state {
@@ -89,10 +90,79 @@ Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::Open(const std::stri
   SLUICE_RETURN_IF_ERROR(store->Exec(kSchema));
   SLUICE_RETURN_IF_ERROR(store->Exec(BackfillSchema()));
   SLUICE_RETURN_IF_ERROR(store->Exec(kFailedMessagesSchema));
+  rc = sqlite3_open_v2(path.c_str(), &store->reader_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                       nullptr);
+  if (rc != SQLITE_OK) {
+    return Status::Fatal("cannot open state store " + path + " for reading: " +
+                         (store->reader_ ? sqlite3_errmsg(store->reader_) : sqlite3_errstr(rc)));
+  }
+  sqlite3_busy_timeout(store->reader_, 5000);
+  sqlite3_exec(store->reader_, "PRAGMA query_only=1", nullptr, nullptr, nullptr);
+  rc = sqlite3_open_v2(path.c_str(), &store->wal_db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
+                       nullptr);
+  if (rc != SQLITE_OK) {
+    return Status::Fatal("cannot open state store " + path + " for checkpoints: " +
+                         (store->wal_db_ ? sqlite3_errmsg(store->wal_db_) : sqlite3_errstr(rc)));
+  }
+  sqlite3_busy_timeout(store->wal_db_, 5000);
+  // A connection that has read nothing has not opened the WAL and would
+  // checkpoint nothing.
+  sqlite3_exec(store->wal_db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);
+  // Replaces SQLite's automatic checkpoint, which runs inside the commit.
+  sqlite3_wal_hook(store->db_, &SqliteStateStore::OnWalCommit, store.get());
+  store->wal_thread_ = std::thread([s = store.get()] { s->WalLoop(); });
   return store;
 }
 
-SqliteStateStore::~SqliteStateStore() { sqlite3_close(db_); }
+SqliteStateStore::~SqliteStateStore() {
+  {
+    std::lock_guard lock(wal_mu_);
+    wal_stop_ = true;
+  }
+  wal_cv_.notify_all();
+  if (wal_thread_.joinable()) wal_thread_.join();
+  sqlite3_close(wal_db_);
+  sqlite3_close(reader_);
+  sqlite3_close(db_);
+}
+
+namespace {
+// Pages in the WAL from which a checkpoint is due (SQLite's default), and
+// from which the committing connection runs one itself: only if the thread
+// cannot keep up.
+constexpr int kWalCheckpointPages = 1000;
+constexpr int kWalInlinePages = 64000;  // 250 MB of 4 KB pages
+}  // namespace
+
+int SqliteStateStore::OnWalCommit(void* self, sqlite3* db, const char*, int pages) {
+  auto* store = static_cast<SqliteStateStore*>(self);
+  if (pages >= kWalInlinePages) {
+    sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (pages >= kWalCheckpointPages) {
+    {
+      std::lock_guard lock(store->wal_mu_);
+      if (store->wal_wanted_) return SQLITE_OK;
+      store->wal_wanted_ = true;
+    }
+    store->wal_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteStateStore::WalLoop() {
+  pthread_setname_np(pthread_self(), "sluice-wal");
+  std::unique_lock lock(wal_mu_);
+  while (true) {
+    wal_cv_.wait(lock, [&] { return wal_stop_ || wal_wanted_; });
+    if (wal_stop_) return;
+    wal_wanted_ = false;
+    lock.unlock();
+    // PASSIVE copies what no reader still needs; frames committed meanwhile
+    // wait for the next round. A failure (busy) is retried at the next ask.
+    sqlite3_wal_checkpoint_v2(wal_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    lock.lock();
+  }
+}
 
 Status SqliteStateStore::Error(const std::string& what) {
   return Status::Retryable("state store " + path_ + ": " + what + ": " + sqlite3_errmsg(db_));
@@ -344,26 +414,38 @@ Result<std::vector<StreamMessage>> SqliteStateStore::LoadStreamIndex(const std::
 
 Result<std::vector<std::pair<uint64_t, std::string>>> SqliteStateStore::LoadStreamBodies(
     const std::string& stream, const std::vector<uint64_t>& seqs) {
-  std::lock_guard lock(mu_);
+  std::lock_guard lock(reader_mu_);
+  auto error = [&](const std::string& what) {
+    return Status::Retryable("state store " + path_ + ": " + what + ": " + sqlite3_errmsg(reader_));
+  };
   Stmt st;
-  if (sqlite3_prepare_v2(db_, "SELECT json FROM stream_messages WHERE stream = ? AND seq = ?", -1,
-                         &st.s, nullptr) != SQLITE_OK) {
-    return Error("prepare");
+  if (sqlite3_prepare_v2(reader_, "SELECT json FROM stream_messages WHERE stream = ? AND seq = ?",
+                         -1, &st.s, nullptr) != SQLITE_OK) {
+    return error("prepare");
+  }
+  // One read transaction: one snapshot and one lock for the whole batch.
+  if (sqlite3_exec(reader_, "BEGIN", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return error("begin");
   }
   std::vector<std::pair<uint64_t, std::string>> out;
   out.reserve(seqs.size());
+  int rc = SQLITE_DONE;
   for (uint64_t seq : seqs) {
     sqlite3_reset(st.s);
     sqlite3_bind_text(st.s, 1, stream.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st.s, 2, static_cast<sqlite3_int64>(seq));
-    int rc = sqlite3_step(st.s);
+    rc = sqlite3_step(st.s);
     if (rc == SQLITE_ROW) {
       out.emplace_back(seq, std::string(reinterpret_cast<const char*>(sqlite3_column_text(st.s, 0)),
                                         static_cast<size_t>(sqlite3_column_bytes(st.s, 0))));
     } else if (rc != SQLITE_DONE) {
-      return Error("load stream body");
+      break;
     }
   }
+  Status failed = rc == SQLITE_ROW || rc == SQLITE_DONE ? Status::Ok() : error("load stream body");
+  sqlite3_reset(st.s);
+  sqlite3_exec(reader_, "COMMIT", nullptr, nullptr, nullptr);
+  if (!failed.ok()) return failed;
   return out;
 }
 

@@ -1,11 +1,17 @@
 // StateStore in an SQLite file (the default: zero set-up). WAL journal with
 // synchronous=FULL, so a checkpoint that returned OK survives a crash of the
 // process or the machine.
+//
+// WAL checkpoints (copying the WAL into the database file, two fsyncs) run on
+// the store's own thread and connection, not inside the commit that filled
+// the WAL: a commit on the replication or API path never waits for them.
 #pragma once
 
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "state/state_store.h"
 
@@ -70,6 +76,22 @@ class SqliteStateStore : public StateStore {
   bool synchronous_full_ = true;  // the connection's current setting (under mu_)
   sqlite3* db_;
   std::string path_;
+  // A second connection for reading pull-queue bodies: in WAL mode it reads
+  // committed data while db_ writes, so a receive does not wait for an
+  // append, a flush or a checkpoint's fsync.
+  std::mutex reader_mu_;
+  sqlite3* reader_ = nullptr;
+
+  // WAL checkpoints: the writer's commit hook asks, wal_thread_ runs them
+  // (PASSIVE: they never block a writer or a reader) on its own connection.
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
+  void WalLoop();
+  sqlite3* wal_db_ = nullptr;
+  std::mutex wal_mu_;
+  std::condition_variable wal_cv_;
+  bool wal_wanted_ = false;
+  bool wal_stop_ = false;
+  std::thread wal_thread_;
 };
 
 }  // namespace sluice::state

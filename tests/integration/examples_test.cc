@@ -30,8 +30,8 @@ TEST(ExamplesTest, TheShippedExamplesAreThere) {
   for (const std::string& path : ExampleConfigs()) {
     names.push_back(std::filesystem::path(path).filename().string());
   }
-  EXPECT_THAT(names, ::testing::IsSupersetOf(
-                         {"file.yaml", "multi-sink.yaml", "stdout.yaml", "webhook.yaml"}));
+  EXPECT_THAT(names, ::testing::IsSupersetOf({"file.yaml", "http-pull.yaml", "multi-sink.yaml",
+                                              "stdout.yaml", "webhook.yaml"}));
 }
 
 TEST(ExamplesTest, EveryExamplePassesConfigCheck) {
@@ -40,7 +40,7 @@ TEST(ExamplesTest, EveryExamplePassesConfigCheck) {
   ::setenv("PGPASSWORD", "s3cret with spaces", 1);
   ::setenv("HOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", 1);
   for (const char* name : {"DATABASE_URL", "BILLING_HOOK_URL", "ORDERS_API_TOKEN",
-                           "SLUICE_DATA_DIR", "SLUICE_LOG_LEVEL"}) {
+                           "SLUICE_DATA_DIR", "SLUICE_LOG_LEVEL", "SLUICE_TOKEN"}) {
     ::unsetenv(name);
   }
   const std::vector<std::string> paths = ExampleConfigs();

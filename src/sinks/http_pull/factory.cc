@@ -18,6 +18,7 @@ PullQueueOptions Read(const config::SinkConfig& sink, config::ConfigErrors& erro
     o.max_ack_pending = static_cast<size_t>(*v);
   }
   if (auto v = reader.Int("max_waiting", false, 1, 100000)) o.max_waiting = static_cast<size_t>(*v);
+  if (auto v = reader.Millis("flush_interval_ms", false, 0, 10000)) o.flush_interval = *v;
   reader.Finish();
   return o;
 }

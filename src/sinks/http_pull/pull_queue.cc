@@ -1,9 +1,13 @@
 #include "sinks/http_pull/pull_queue.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <charconv>
 #include <cstdio>
+
+#include "common/log.h"
 
 namespace sluice {
 
@@ -17,9 +21,99 @@ PullQueue::PullQueue(std::string stream, state::StateStore& store, PullQueueOpti
       io_(io),
       clock_(std::move(clock)),
       wake_timer_(io),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()) {
+  if (options_.flush_interval.count() > 0) flusher_ = std::thread([this] { FlushLoop(); });
+}
 
-PullQueue::~PullQueue() { Shutdown(); }
+PullQueue::~PullQueue() { Close(); }
+
+void PullQueue::Close() {
+  Shutdown();
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+  }
+  flush_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  Status st = Flush();
+  if (!st.ok()) {
+    log::Warn(
+        "pull queue: last flush of deliveries and acks failed; they are handed out again "
+        "after a restart",
+        {{"stream", stream_}, {"error", st.ToString()}});
+  }
+}
+
+void PullQueue::FlushLoop() {
+  pthread_setname_np(pthread_self(), "sluice-pullq");
+  std::unique_lock lock(mu_);
+  while (!closed_) {
+    flush_cv_.wait(lock, [&] { return closed_ || !dirty_.empty() || !pending_deletes_.empty(); });
+    if (closed_) break;
+    // Gather what one interval brings into one transaction.
+    flush_cv_.wait_for(lock, options_.flush_interval, [&] { return closed_; });
+    lock.unlock();
+    Status st = Flush();
+    if (!st.ok()) {
+      log::Warn("pull queue: writing deliveries and acks failed; retrying",
+                {{"stream", stream_}, {"error", st.ToString()}});
+    }
+    lock.lock();
+    // After a failure, wait an interval before the retry.
+    if (!st.ok()) flush_cv_.wait_for(lock, options_.flush_interval, [&] { return closed_; });
+  }
+}
+
+state::StreamMessage PullQueue::DeliveryRow(uint64_t seq, const Entry& e) const {
+  state::StreamMessage u;
+  u.seq = seq;
+  u.deliver_count = e.deliver_count;
+  u.visible_at_ms = e.visible_at_ms;
+  if (!e.token.empty()) u.ack_token = e.token.Text();
+  return u;
+}
+
+void PullQueue::MarkDirtyLocked(uint64_t seq, Entry& e) {
+  if (e.dirty) return;
+  e.dirty = true;
+  if (dirty_.empty() && pending_deletes_.empty()) flush_cv_.notify_one();
+  dirty_.push_back(seq);
+}
+
+Status PullQueue::Flush() {
+  std::lock_guard order(flush_mu_);
+  std::vector<state::StreamMessage> updates;
+  std::vector<uint64_t> deletes;
+  {
+    std::lock_guard lock(mu_);
+    deletes.swap(pending_deletes_);
+    for (uint64_t seq : dirty_) {
+      auto it = entries_.find(seq);
+      if (it == entries_.end() || !it->second.dirty) continue;  // acknowledged, or listed twice
+      it->second.dirty = false;
+      updates.push_back(DeliveryRow(seq, it->second));
+    }
+    dirty_.clear();
+  }
+  Status st = Status::Ok();
+  if (!updates.empty()) st = store_.UpdateStreamDeliveries(stream_, updates);
+  if (!st.ok()) {
+    std::lock_guard lock(mu_);
+    for (const state::StreamMessage& u : updates) {
+      auto it = entries_.find(u.seq);
+      if (it != entries_.end()) MarkDirtyLocked(u.seq, it->second);
+    }
+  }
+  Status del = Status::Ok();
+  if (!deletes.empty()) del = store_.DeleteStreamMessages(stream_, deletes);
+  if (!del.ok()) {
+    std::lock_guard lock(mu_);
+    pending_deletes_.insert(pending_deletes_.end(), deletes.begin(), deletes.end());
+    return del;
+  }
+  return st;
+}
 
 int64_t PullQueue::Now() const {
   if (clock_) return clock_();
@@ -135,16 +229,14 @@ std::vector<PulledMessage> PullQueue::TakeLocked(size_t max, int64_t now,
     it = heads_.erase(it);
     heads_.emplace(e.visible_at_ms, seq);
     PulledMessage p;
-    const std::string token = e.token.Text();
-    p.ack_id = std::to_string(seq) + "-" + token;
+    p.ack_id = std::to_string(seq) + "-" + e.token.Text();
     p.deliver_count = e.deliver_count;
     out.push_back(std::move(p));
-    state::StreamMessage u;
-    u.seq = seq;
-    u.deliver_count = e.deliver_count;
-    u.visible_at_ms = e.visible_at_ms;
-    u.ack_token = token;
-    updates->push_back(std::move(u));
+    if (WriteBehindLocked()) {
+      MarkDirtyLocked(seq, e);
+    } else {
+      updates->push_back(DeliveryRow(seq, e));
+    }
     seqs->push_back(seq);
   }
   return out;
@@ -154,7 +246,7 @@ Result<std::vector<PulledMessage>> PullQueue::Finish(
     std::vector<PulledMessage> taken, const std::vector<state::StreamMessage>& updates,
     const std::vector<uint64_t>& seqs) {
   if (taken.empty()) return taken;
-  SLUICE_RETURN_IF_ERROR(store_.UpdateStreamDeliveries(stream_, updates));
+  if (!updates.empty()) SLUICE_RETURN_IF_ERROR(store_.UpdateStreamDeliveries(stream_, updates));
   // Bodies still in memory leave it now (a redelivery reads the store).
   std::vector<bool> have(taken.size(), false);
   std::vector<uint64_t> missing;
@@ -324,8 +416,10 @@ void PullQueue::MakeHead(const std::string& group) {
 AckOutcome PullQueue::Ack(const std::vector<std::string>& ack_ids) {
   AckOutcome outcome;
   std::vector<uint64_t> removed;
+  bool write_behind;
   {
     std::lock_guard lock(mu_);
+    write_behind = WriteBehindLocked();
     const int64_t now = Now();
     for (const std::string& id : ack_ids) {
       uint64_t seq;
@@ -342,7 +436,7 @@ AckOutcome PullQueue::Ack(const std::vector<std::string>& ack_ids) {
     }
   }
   if (!removed.empty()) {
-    Status st = store_.DeleteStreamMessages(stream_, removed);
+    Status st = write_behind ? Status::Ok() : store_.DeleteStreamMessages(stream_, removed);
     if (!st.ok()) {
       // Not removed durably: report every id as not acknowledged; the
       // messages come back after their lease.
@@ -371,6 +465,10 @@ AckOutcome PullQueue::Ack(const std::vector<std::string>& ack_ids) {
       }
       MakeHead(group);
       ++outcome.done;
+      if (write_behind) {
+        if (dirty_.empty() && pending_deletes_.empty()) flush_cv_.notify_one();
+        pending_deletes_.push_back(seq);
+      }
     }
   }
   ServeWaiters();
@@ -401,11 +499,11 @@ AckOutcome PullQueue::Nack(const std::vector<std::string>& ack_ids,
       e.token = Token{};
       e.visible_at_ms = now + delay.count();
       heads_.emplace(e.visible_at_ms, seq);
-      state::StreamMessage u;
-      u.seq = seq;
-      u.deliver_count = e.deliver_count;
-      u.visible_at_ms = e.visible_at_ms;
-      updates.push_back(std::move(u));
+      if (WriteBehindLocked()) {
+        MarkDirtyLocked(seq, e);
+      } else {
+        updates.push_back(DeliveryRow(seq, e));
+      }
       ++outcome.done;
     }
   }

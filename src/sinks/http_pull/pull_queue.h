@@ -2,6 +2,15 @@
 // handed to workers with a visibility timeout, removed when acknowledged
 // (DESIGN §7, SQS-like).
 //
+// Durability: an append is in the store before Append returns (the slot may
+// then advance past it). Deliveries (lease, deliver_count, token) and acks
+// take effect in memory at once and are written behind, every
+// `flush_interval`, in one transaction each: a message acknowledged and
+// removed between two flushes costs no store write but its removal. A crash
+// of Sluice loses at most the last interval's deliveries and acks: those
+// messages are handed out again (at least once). `flush_interval` 0 writes
+// each delivery and ack before answering.
+//
 // Order: a group's messages are handed out one at a time: no message is
 // handed out while an earlier message of its group is outstanding (handed
 // out, neither acknowledged nor nacked, lease not expired). Different groups
@@ -14,6 +23,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -26,6 +36,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -43,6 +54,8 @@ struct PullQueueOptions {
   // so that handing them out soon after does not read them back from the
   // store (workers that keep up never touch the disk for a body).
   size_t fresh_body_bytes = size_t{16} << 20;
+  // How often deliveries and acks are written to the store (0: at once).
+  std::chrono::milliseconds flush_interval{100};
 };
 
 struct PulledMessage {
@@ -90,6 +103,13 @@ class PullQueue {
 
   // Ends long polls (they complete with an empty list).
   void Shutdown();
+  // Writes the deliveries and acks not yet in the store. Runs every
+  // flush_interval on the queue's own thread; also callable directly.
+  Status Flush();
+  // Shutdown, then stops the flush thread and flushes a last time; from then
+  // on deliveries and acks are written at once. The store must outlive this
+  // call (the destructor calls it too).
+  void Close();
 
   const std::string& stream() const { return stream_; }
   size_t depth() const;        // messages held
@@ -117,6 +137,7 @@ class PullQueue {
     int64_t visible_at_ms = 0;
     Token token;
     bool outstanding = false;
+    bool dirty = false;  // delivery state not yet written (listed in dirty_)
   };
   struct Waiter {
     uint64_t id = 0;
@@ -143,6 +164,11 @@ class PullQueue {
   void ArmWakeTimerLocked(int64_t now);
   bool ParseAckId(const std::string& ack_id, uint64_t* seq, Token* token) const;
   int64_t Now() const;
+  bool WriteBehindLocked() const { return options_.flush_interval.count() > 0 && !closed_; }
+  // Marks entry `seq` for the next flush.
+  void MarkDirtyLocked(uint64_t seq, Entry& e);
+  state::StreamMessage DeliveryRow(uint64_t seq, const Entry& e) const;
+  void FlushLoop();
 
   const std::string stream_;
   state::StateStore& store_;
@@ -166,6 +192,16 @@ class PullQueue {
   uint64_t next_wait_id_ = 1;
   bool shut_down_ = false;
   std::mt19937_64 rng_;
+
+  // Write-behind (guarded by mu_): seqs whose delivery state changed (an
+  // entry may be listed twice or be gone: its `dirty` flag decides), seqs
+  // acknowledged but still in the store.
+  std::vector<uint64_t> dirty_;
+  std::vector<uint64_t> pending_deletes_;
+  bool closed_ = false;
+  std::condition_variable flush_cv_;
+  std::mutex flush_mu_;  // one flush at a time, in order
+  std::thread flusher_;
 };
 
 }  // namespace sluice
