@@ -2,6 +2,35 @@
 
 namespace sluice::pipeline {
 
+namespace {
+constexpr size_t kMaxSpareGroups = 4096;
+}  // namespace
+
+SinkQueueGroup::~SinkQueueGroup() {
+  while (head != nullptr) PopFront();
+}
+
+void SinkQueueGroup::PushBack(std::unique_ptr<QueuedMessage> m) {
+  QueuedMessage* raw = m.release();
+  raw->next = nullptr;
+  if (tail != nullptr) {
+    tail->next = raw;
+  } else {
+    head = raw;
+  }
+  tail = raw;
+  ++queued;
+}
+
+std::unique_ptr<QueuedMessage> SinkQueueGroup::PopFront() {
+  std::unique_ptr<QueuedMessage> m(head);
+  head = head->next;
+  if (head == nullptr) tail = nullptr;
+  m->next = nullptr;
+  --queued;
+  return m;
+}
+
 SinkQueue::SinkQueue(size_t max_bytes) : max_bytes_(max_bytes) {}
 
 void SinkQueue::SetOnReady(std::function<void(size_t ready)> on_ready) {
@@ -27,13 +56,19 @@ bool SinkQueue::Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milli
     if (auto it = groups_.find(message->message.group_key); it != groups_.end()) {
       group = it->second.get();
     } else {
-      auto created = std::make_unique<SinkQueueGroup>();
+      std::unique_ptr<SinkQueueGroup> created;
+      if (!spare_groups_.empty()) {
+        created = std::move(spare_groups_.back());
+        spare_groups_.pop_back();
+      } else {
+        created = std::make_unique<SinkQueueGroup>();
+      }
       created->key = message->message.group_key;
       group = created.get();
       groups_.emplace(std::string_view(group->key), std::move(created));
     }
-    const bool was_idle = group->queued.empty() && !group->in_flight;
-    group->queued.push_back(std::move(message));
+    const bool was_idle = group->queued == 0 && !group->in_flight;
+    group->PushBack(std::move(message));
     if (!group->in_flight) ++ready_count_;
     if (was_idle) ready_groups_.push_back(group);
     if (!group->in_flight) notify = on_ready_;
@@ -51,14 +86,13 @@ TakenBatch SinkQueue::TakeBatch(size_t max_messages) {
     ready_groups_.pop_front();
     group->in_flight = true;
     batch.groups.push_back(group);
-    while (!group->queued.empty() && batch.messages.size() < max_messages) {
-      batch.messages.push_back(std::move(group->queued.front()));
-      group->queued.pop_front();
+    while (group->queued != 0 && batch.messages.size() < max_messages) {
+      batch.messages.push_back(group->PopFront());
       --ready_count_;
     }
   }
   // Messages of an in-flight group are not ready until it completes.
-  for (const SinkQueueGroup* group : batch.groups) ready_count_ -= group->queued.size();
+  for (const SinkQueueGroup* group : batch.groups) ready_count_ -= group->queued;
   return batch;
 }
 
@@ -73,13 +107,15 @@ void SinkQueue::Complete(TakenBatch batch) {
     }
     for (SinkQueueGroup* group : batch.groups) {
       group->in_flight = false;
-      if (group->queued.empty()) {
-        // Frees the group.
+      if (group->queued == 0) {
+        // Frees the group (or keeps it for reuse).
         if (auto it = groups_.find(std::string_view(group->key)); it != groups_.end()) {
+          std::unique_ptr<SinkQueueGroup> freed = std::move(it->second);
           groups_.erase(it);
+          if (spare_groups_.size() < kMaxSpareGroups) spare_groups_.push_back(std::move(freed));
         }
       } else {
-        ready_count_ += group->queued.size();
+        ready_count_ += group->queued;
         ready_groups_.push_back(group);
         notify = on_ready_;
       }
@@ -102,7 +138,7 @@ std::chrono::steady_clock::time_point SinkQueue::OldestReady() const {
   // group re-queued after completion may hold older messages, so scan a few.
   size_t scanned = 0;
   for (const SinkQueueGroup* group : ready_groups_) {
-    if (!group->queued.empty()) oldest = std::min(oldest, group->queued.front()->enqueued_at);
+    if (group->head != nullptr) oldest = std::min(oldest, group->head->enqueued_at);
     if (++scanned == 16) break;
   }
   return oldest;

@@ -27,13 +27,26 @@ struct QueuedMessage {
   Message message;
   uint64_t ticket = 0;  // AckTracker ticket
   std::chrono::steady_clock::time_point enqueued_at;
+  QueuedMessage* next = nullptr;  // the group's next queued message (owned by the queue)
 };
 
-// One message group's messages in a SinkQueue (owned by the queue).
+// One message group's messages in a SinkQueue (owned by the queue). The
+// queued messages are chained through QueuedMessage::next: with a group per
+// row, most groups hold one message, and a container per group would cost
+// allocations per message.
 struct SinkQueueGroup {
   std::string key;
-  std::deque<std::unique_ptr<QueuedMessage>> queued;
+  QueuedMessage* head = nullptr;  // owned; oldest first
+  QueuedMessage* tail = nullptr;
+  size_t queued = 0;
   bool in_flight = false;
+
+  SinkQueueGroup() = default;
+  SinkQueueGroup(const SinkQueueGroup&) = delete;
+  SinkQueueGroup& operator=(const SinkQueueGroup&) = delete;
+  ~SinkQueueGroup();
+  void PushBack(std::unique_ptr<QueuedMessage> m);
+  std::unique_ptr<QueuedMessage> PopFront();
 };
 
 // Messages handed to the sink together. Owned by the consumer until passed
@@ -90,6 +103,9 @@ class SinkQueue {
   // queued messages or is in flight.
   std::unordered_map<std::string_view, std::unique_ptr<SinkQueueGroup>> groups_;
   std::deque<SinkQueueGroup*> ready_groups_;  // groups with queued messages, not in flight
+  // Freed groups kept for reuse (their key keeps its capacity): a group
+  // per row would otherwise allocate a group and a key per message.
+  std::vector<std::unique_ptr<SinkQueueGroup>> spare_groups_;
   std::function<void(size_t ready)> on_ready_;
 };
 
