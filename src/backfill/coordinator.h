@@ -119,8 +119,9 @@ class BackfillCoordinator : public source::ChangeHandler {
   // Stops recording for `id` and forgets its page and results.
   void Unregister(int64_t id);
 
-  // Hands over the page read after low watermark `page.page`; call before
-  // writing its high watermark. Replaces a page offered earlier.
+  // Hands over page `page.page`, read after its low watermark passed or
+  // after the previous page's high watermark committed; call before writing
+  // its high watermark. Replaces a page offered earlier.
   void Offer(Page page);
   // Takes back an offered page that will not be followed by its high
   // watermark (writing it failed, or the worker stops). False when its high

@@ -386,23 +386,43 @@ Status BackfillManager::RunPages(Entry* e, const std::atomic<bool>& stop) {
   PageSizer sizer(options_.initial_page_size, options_.min_page_size, options_.max_page_size);
   bool accept_catalog_columns = false;
   int rereads = 0;
+  // The next page, read while the reader thread emits the current one.
+  struct ReadAhead {
+    TableReader::PageRead page;
+    size_t limit = 0;
+  };
+  std::optional<ReadAhead> ahead;
+  auto read_page_after = [&](const std::vector<std::string>* after,
+                             size_t limit) -> Result<TableReader::PageRead> {
+    const auto started = std::chrono::steady_clock::now();
+    auto page = reader->ReadPage(*shape, after, rec.start_position, limit);
+    if (page.ok()) {
+      sizer.Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    }
+    return page;
+  };
   while (!stop.load()) {
     const uint64_t page_no = next_page_.fetch_add(1);
-    SLUICE_RETURN_IF_ERROR(
-        reader->EmitWatermark(Watermark{false, rec.id, page_no, coordinator.run()}));
-    // The page is read only once the low watermark came through the slot:
-    // every change committed before it has then been seen by the
-    // coordinator.
-    while (!coordinator.WaitForLow(rec.id, page_no, 100ms)) {
-      if (stop.load()) return stopped;
+    size_t limit;
+    TableReader::PageRead read_page;
+    if (ahead) {
+      read_page = std::move(ahead->page);
+      limit = ahead->limit;
+      ahead.reset();
+    } else {
+      SLUICE_RETURN_IF_ERROR(
+          reader->EmitWatermark(Watermark{false, rec.id, page_no, coordinator.run()}));
+      // The page is read only once the low watermark came through the slot:
+      // every change committed before it has then been seen by the
+      // coordinator.
+      while (!coordinator.WaitForLow(rec.id, page_no, 100ms)) {
+        if (stop.load()) return stopped;
+      }
+      limit = sizer.size();
+      SLUICE_ASSIGN_OR_RETURN(read_page, read_page_after(cursor ? &*cursor : nullptr, limit));
     }
-    const size_t limit = sizer.size();
-    const auto started = std::chrono::steady_clock::now();
-    SLUICE_ASSIGN_OR_RETURN(auto read_page, reader->ReadPage(*shape, cursor ? &*cursor : nullptr,
-                                                             rec.start_position, limit));
     std::vector<source::Row>& rows = read_page.rows;
-    sizer.Observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (rows.empty()) return Status::Ok();
     SLUICE_ASSIGN_OR_RETURN(std::string next_cursor, CursorAfter(*shape, rows.back()));
     const uint64_t read = rows.size();
@@ -412,6 +432,20 @@ Status BackfillManager::RunPages(Entry* e, const std::atomic<bool>& stop) {
     if (!st.ok()) {
       coordinator.Withdraw(rec.id);
       return st;
+    }
+    // Read the next page now, while the reader thread emits this one. Its
+    // snapshot is taken after this high watermark committed, so a change it
+    // does not see commits after the watermark: it comes through the slot
+    // within the next page's window (which runs from this high watermark to
+    // the next) and drops the row, as after a low watermark. A failed read
+    // ahead is only lost time: the next round reads the page the usual way.
+    if (read == limit && !stop.load()) {
+      auto after = ParseCursor(*shape, next_cursor);
+      if (after.ok()) {
+        const size_t next_limit = sizer.size();
+        auto page = read_page_after(&*after, next_limit);
+        if (page.ok()) ahead = ReadAhead{std::move(page).value(), next_limit};
+      }
     }
     std::optional<PageResult> result;
     while (!(result = coordinator.WaitForResult(rec.id, page_no, 100ms))) {
@@ -426,6 +460,7 @@ Status BackfillManager::RunPages(Entry* e, const std::atomic<bool>& stop) {
     }
     if (result->kind == PageResult::Kind::kFailed) return Status::Permanent(result->error);
     if (result->kind == PageResult::Kind::kReread) {
+      ahead.reset();  // read after a page that is read again
       if (++rereads > 5) return Status::Retryable("cannot emit a page: " + result->error);
       log::Info("backfill reads a page again",
                 {{"backfill", static_cast<long long>(rec.id)}, {"reason", result->error}});

@@ -5,8 +5,12 @@
 //
 // A worker, for page k: writes the low watermark, waits until it has passed
 // through the stream, reads the page (keyset, adaptive size), offers it to the
-// BackfillCoordinator, writes the high watermark and waits for the
-// coordinator's outcome. One page per backfill is in flight at a time.
+// BackfillCoordinator, writes the high watermark, reads page k+1 while the
+// coordinator emits page k, and waits for the coordinator's outcome. Page k+1
+// (read after k's high watermark committed, so its window starts there) is
+// then offered without a low watermark of its own. One page per backfill is
+// offered at a time; a page read ahead of one that must be read again is
+// dropped.
 //
 // Durability: after the coordinator emits page k at position P (its last
 // read), the cursor after page k is written to the state store only once the
