@@ -72,39 +72,37 @@ std::string ColumnText(sqlite3_stmt* st, int col) {
 // Backfill tables (defined with the backfill methods at the end).
 const char* BackfillSchema();
 
-Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::Open(const std::string& path) {
+namespace {
+// Opens one connection to the state store file; `purpose` names it in the
+// error.
+Result<sqlite3*> OpenConnection(const std::string& path, int flags, const std::string& purpose) {
   sqlite3* db = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_FULLMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     sqlite3_close(db);
-    return Status::Fatal("cannot open state store " + path + ": " + message +
+    return Status::Fatal("cannot open state store " + path + purpose + ": " + message +
                          ". Check that data_dir exists and is writable");
   }
   sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+}  // namespace
+
+Result<std::unique_ptr<SqliteStateStore>> SqliteStateStore::Open(const std::string& path) {
+  SLUICE_ASSIGN_OR_RETURN(sqlite3 * db,
+                          OpenConnection(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, ""));
   std::unique_ptr<SqliteStateStore> store(new SqliteStateStore(db, path));
   SLUICE_RETURN_IF_ERROR(store->Exec("PRAGMA journal_mode=WAL"));
   SLUICE_RETURN_IF_ERROR(store->Exec("PRAGMA synchronous=FULL"));
   SLUICE_RETURN_IF_ERROR(store->Exec(kSchema));
   SLUICE_RETURN_IF_ERROR(store->Exec(BackfillSchema()));
   SLUICE_RETURN_IF_ERROR(store->Exec(kFailedMessagesSchema));
-  rc = sqlite3_open_v2(path.c_str(), &store->reader_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                       nullptr);
-  if (rc != SQLITE_OK) {
-    return Status::Fatal("cannot open state store " + path + " for reading: " +
-                         (store->reader_ ? sqlite3_errmsg(store->reader_) : sqlite3_errstr(rc)));
-  }
-  sqlite3_busy_timeout(store->reader_, 5000);
+  SLUICE_ASSIGN_OR_RETURN(store->reader_,
+                          OpenConnection(path, SQLITE_OPEN_READWRITE, " for reading"));
   sqlite3_exec(store->reader_, "PRAGMA query_only=1", nullptr, nullptr, nullptr);
-  rc = sqlite3_open_v2(path.c_str(), &store->wal_db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX,
-                       nullptr);
-  if (rc != SQLITE_OK) {
-    return Status::Fatal("cannot open state store " + path + " for checkpoints: " +
-                         (store->wal_db_ ? sqlite3_errmsg(store->wal_db_) : sqlite3_errstr(rc)));
-  }
-  sqlite3_busy_timeout(store->wal_db_, 5000);
+  SLUICE_ASSIGN_OR_RETURN(store->wal_db_,
+                          OpenConnection(path, SQLITE_OPEN_READWRITE, " for checkpoints"));
   // A connection that has read nothing has not opened the WAL and would
   // checkpoint nothing.
   sqlite3_exec(store->wal_db_, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr);

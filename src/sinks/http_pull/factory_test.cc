@@ -2,33 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "config/config_loader.h"
+#include "sinks/sink_config_for_test.h"
 
 namespace sluice {
 namespace {
 
-// A config with one database and one http_pull sink with `destination` (a
-// YAML flow map), checked by the sink's own validation.
 config::LoadResult Load(const std::string& destination) {
-  std::string yaml =
-      "databases:\n"
-      "  - name: app\n"
-      "    url: postgres://sluice@localhost/app\n"
-      "    slot: {name: sluice_slot}\n"
-      "    publication: {name: sluice_pub}\n"
-      "sinks:\n"
-      "  - name: jobs\n"
-      "    database: app\n"
-      "    destination: " +
-      destination + "\n";
-  config::LoadOptions options;
-  options.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-  options.sink_types = {"http_pull"};
-  options.validate_destination = [](const config::SinkConfig& sink, const config::Config& config,
-                                    config::ConfigErrors& errors) {
-    HttpPullSinkFactory().validate(sink, config, errors);
-  };
-  return config::LoadConfigString(yaml, "sluice.yaml", options);
+  static const SinkFactory factory = HttpPullSinkFactory();
+  return testing::LoadOneSinkConfig("jobs", destination, {"http_pull"}, &factory);
 }
 
 TEST(HttpPullConfigTest, EveryKeyInRangeLoads) {

@@ -8,8 +8,8 @@
 #include <mutex>
 
 #include "common/base64.h"
-#include "config/config_loader.h"
 #include "sinks/common/curl_http_client.h"
+#include "sinks/sink_config_for_test.h"
 #include "sinks/webhook/factory.h"
 #include "testing/http_receiver.h"
 
@@ -28,12 +28,8 @@ constexpr milliseconds kWait{10000};
 config::LoadResult Load(const std::string& destination, const std::string& sink_lines = "",
                         const std::string& endpoint_url = "http://127.0.0.1:9/hooks",
                         bool validate = true) {
-  std::string yaml =
-      "databases:\n"
-      "  - name: app\n"
-      "    url: postgres://sluice@localhost/app\n"
-      "    slot: {name: sluice_slot}\n"
-      "    publication: {name: sluice_pub}\n"
+  static const SinkFactory factory = WebhookSinkFactory();
+  const std::string endpoints =
       "http_endpoints:\n"
       "  - name: billing\n"
       "    url: \"" +
@@ -41,21 +37,9 @@ config::LoadResult Load(const std::string& destination, const std::string& sink_
       "\"\n"
       "    headers: {X-Env: prod, X-Shared: endpoint}\n"
       "  - name: audit\n"
-      "    url: http://127.0.0.1:9/audit\n"
-      "sinks:\n"
-      "  - name: orders\n"
-      "    database: app\n" +
-      sink_lines + "    destination: " + destination + "\n";
-  config::LoadOptions options;
-  options.env = [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-  options.sink_types = {"webhook"};
-  if (validate) {
-    options.validate_destination = [](const config::SinkConfig& sink, const config::Config& config,
-                                      config::ConfigErrors& errors) {
-      WebhookSinkFactory().validate(sink, config, errors);
-    };
-  }
-  return config::LoadConfigString(yaml, "sluice.yaml", options);
+      "    url: http://127.0.0.1:9/audit\n";
+  return testing::LoadOneSinkConfig("orders", destination, {"webhook"},
+                                    validate ? &factory : nullptr, sink_lines, endpoints);
 }
 
 // The single error of a failed load, or a test failure.
