@@ -259,16 +259,11 @@ class BackfillTest : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.message();
     WaitForSlot();
   }
-  void WaitForSlot() {
-    ASSERT_TRUE(Eventually(
-        [&] {
-          auto v = SharedCluster().QueryValue(
-              "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + db_ +
-                  "_slot'",
-              db_);
-          return v.ok() && v->has_value() && **v == "1";
-        },
-        60s));
+  // Sluice streams from its slot and answers on its API.
+  void WaitForSlot() { WaitForDaemon(SharedCluster(), db_); }
+  void WaitForDaemon(testing::PgCluster& cluster, const std::string& db) {
+    ASSERT_TRUE(WaitForSlotHeld(cluster, db, db + "_slot"));
+    ASSERT_TRUE(Eventually([&] { return Api("GET", "/health").first != 0; }, 60s));
   }
   void Sql(const std::string& sql) {
     Status st = SharedCluster().Exec(sql, db_);
@@ -859,16 +854,7 @@ class SyncStandbyBackfillTest : public BackfillTest {
     y.replace(y.find(any_port), any_port.size(), "127.0.0.1:" + std::to_string(port_));
     return WriteFile(dir_, "sluice.yaml", y);
   }
-  void WaitForSlot() {
-    ASSERT_TRUE(Eventually(
-        [&] {
-          auto v = cluster_->QueryValue(
-              "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = 'sync_slot'",
-              "sync");
-          return v.ok() && v->has_value() && **v == "1";
-        },
-        60s));
-  }
+  void WaitForSlot() { WaitForDaemon(*cluster_, "sync"); }
   // Sends `sql` as a transaction that commits and then waits for the
   // standby; returns at once.
   void StallCommit(const std::string& sql) {

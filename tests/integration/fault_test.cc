@@ -108,17 +108,7 @@ class FaultTest : public ::testing::Test {
   }
   // Changes committed before the slot exists are not in its stream (that is
   // what backfills are for), so writers start once Sluice holds the slot.
-  void WaitForSlot() {
-    ASSERT_TRUE(Eventually(
-        [&] {
-          auto v = SharedCluster().QueryValue(
-              "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + db_ +
-                  "_slot'",
-              db_);
-          return v.ok() && v->has_value() && **v == "1";
-        },
-        60s));
-  }
+  void WaitForSlot() { ASSERT_TRUE(WaitForSlotHeld(SharedCluster(), db_, db_ + "_slot")); }
   std::string LogTail() const {
     std::ifstream in(dir_ + "/sluice.log");
     std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -240,4 +240,18 @@ bool Eventually(const std::function<bool()>& pred, std::chrono::milliseconds tim
   return pred();
 }
 
+bool WaitForSlotHeld(testing::PgCluster& cluster, const std::string& db, const std::string& slot,
+                     std::chrono::milliseconds timeout) {
+  return Eventually(
+      [&] {
+        auto v = cluster.QueryValue(
+            "SELECT count(*) FROM pg_replication_slots WHERE active AND "
+            "confirmed_flush_lsn IS NOT NULL AND slot_name = '" +
+                slot + "'",
+            db);
+        return v.ok() && v->has_value() && **v == "1";
+      },
+      timeout);
+}
+
 }  // namespace sluice::itest

@@ -117,4 +117,12 @@ std::string WriteFile(const std::string& dir, const std::string& name, const std
 // Polls `pred` every 20 ms until true or timeout.
 bool Eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout);
 
+// Waits until a walsender holds `slot` (on `cluster`, database `db`) after
+// its creation: every change committed from then on is in its stream. A slot
+// is also active while CREATE_REPLICATION_SLOT runs, before its consistent
+// point and before the daemon serves its API; a slot being created has no
+// confirmed_flush_lsn yet.
+bool WaitForSlotHeld(testing::PgCluster& cluster, const std::string& db, const std::string& slot,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
 }  // namespace sluice::itest

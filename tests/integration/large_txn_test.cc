@@ -50,16 +50,8 @@ TEST(LargeTransactionTest, MillionRowTransactionArrivesWithBoundedMemory) {
                                                   "    stream_buffer_bytes: 33554432\n"));
   SluiceProcess sluice(config, dir + "/sluice.log");
   ASSERT_TRUE(sluice.Start().ok());
-  // Sluice has created its slot once its log says it is running.
-  ASSERT_TRUE(Eventually(
-      [&] {
-        auto v = SharedCluster().QueryValue(
-            "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + db +
-                "_slot'",
-            db);
-        return v.ok() && v->has_value() && **v == "1";
-      },
-      60s));
+  // Rows inserted from now on are in the slot's stream.
+  ASSERT_TRUE(WaitForSlotHeld(SharedCluster(), db, db + "_slot"));
   ASSERT_TRUE(SharedCluster()
                   .Exec("INSERT INTO big SELECT g, repeat(md5(g::text), 3) FROM "
                         "generate_series(1, " +

@@ -35,15 +35,7 @@ TEST(PullQueueFaultTest, SigkillWhileWorkersPullLosesNothing) {
   y += "    destination: {type: http_pull, ack_wait_ms: 2000}\n";
   SluiceProcess sluice(WriteFile(dir, "sluice.yaml", y), dir + "/sluice.log");
   ASSERT_TRUE(sluice.Start().ok());
-  ASSERT_TRUE(Eventually(
-      [&] {
-        auto v = SharedCluster().QueryValue(
-            "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + db +
-                "_slot'",
-            db);
-        return v.ok() && v->has_value() && **v == "1";
-      },
-      60s));
+  ASSERT_TRUE(WaitForSlotHeld(SharedCluster(), db, db + "_slot"));
 
   CurlHttpClient http;
   auto post = [&](const std::string& path,
