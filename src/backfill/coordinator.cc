@@ -4,6 +4,7 @@
 
 #include "backfill/watermark.h"
 #include "common/log.h"
+#include "pipeline/renderer.h"
 
 namespace sluice::backfill {
 namespace {
@@ -27,6 +28,35 @@ std::optional<std::string> KeyOf(const source::RelationInfo& rel,
     AppendKeyPart(key, v->text);
   }
   return key;
+}
+
+// For each column of `rel` (as the stream describes the table), the index of
+// the shape's column of that name; false when one is missing or has another
+// type.
+bool MapColumns(const source::RelationInfo& rel, const TableShape& shape,
+                std::vector<size_t>* column_map) {
+  column_map->clear();
+  for (const source::ColumnInfo& c : rel.columns) {
+    auto found = std::find_if(shape.columns.begin(), shape.columns.end(),
+                              [&](const ShapeColumn& s) { return s.name == c.name; });
+    if (found == shape.columns.end() || found->type_oid != c.type_oid) return false;
+    column_map->push_back(static_cast<size_t>(found - shape.columns.begin()));
+  }
+  return true;
+}
+
+// Sets `values` to page row `row` in the order of `column_map`.
+void RowValues(const source::Row& row, const std::vector<size_t>& column_map,
+               std::vector<ColumnValue>& values) {
+  values.clear();
+  for (size_t j : column_map) {
+    ColumnValue v;
+    if (j < row.size() && row[j]) {
+      v.kind = ColumnValue::Kind::kText;
+      v.text = *row[j];
+    }
+    values.push_back(v);
+  }
 }
 
 }  // namespace
@@ -65,7 +95,11 @@ void BackfillCoordinator::OnIdle(Lsn wal_end) { downstream_.OnIdle(wal_end); }
 Status BackfillCoordinator::OnChange(const source::Change& change) {
   if (change.relation) {
     source::RelationRef& known = stream_relations_[change.relation->oid];
-    if (known.get() != change.relation.get()) known = change.relation;
+    if (known.get() != change.relation.get()) {
+      known = change.relation;
+      std::lock_guard lock(mu_);
+      shared_stream_relations_[change.relation->oid] = change.relation;
+    }
   }
   if (tracked_count_.load(std::memory_order_acquire) > 0) RecordChange(change);
   return downstream_.OnChange(change);
@@ -166,6 +200,7 @@ Status BackfillCoordinator::OnLogicalMessage(std::string_view prefix, std::strin
   Status stream_error;
   PageResult result = EmitPage(w->backfill_id, sink, page, changed, truncated,
                                filter ? filter.get() : nullptr, &stream_error);
+  result.page = std::make_shared<const Page>(std::move(page));
 
   lock.lock();
   it = tracked_.find(w->backfill_id);
@@ -194,18 +229,7 @@ PageResult BackfillCoordinator::EmitPage(int64_t id, size_t sink, const Page& pa
   source::RelationRef rel;
   std::vector<size_t> column_map;
   if (auto known = stream_relations_.find(shape.oid); known != stream_relations_.end()) {
-    const source::RelationInfo& stream_rel = *known->second;
-    bool matches = true;
-    for (const source::ColumnInfo& c : stream_rel.columns) {
-      auto found = std::find_if(shape.columns.begin(), shape.columns.end(),
-                                [&](const ShapeColumn& s) { return s.name == c.name; });
-      if (found == shape.columns.end() || found->type_oid != c.type_oid) {
-        matches = false;
-        break;
-      }
-      column_map.push_back(static_cast<size_t>(found - shape.columns.begin()));
-    }
-    if (matches) {
+    if (MapColumns(*known->second, shape, &column_map)) {
       rel = known->second;
     } else if (!page.accept_catalog_columns) {
       r.kind = PageResult::Kind::kReread;
@@ -232,6 +256,10 @@ PageResult BackfillCoordinator::EmitPage(int64_t id, size_t sink, const Page& pa
   c.relation = rel;
   c.has_old = false;
   c.new_values.reserve(column_map.size());
+  // The worker rendered the records with this very relation, hence with
+  // this column map: they are what rendering them here would give.
+  const bool rendered =
+      page.records.relation.get() == rel.get() && page.records.ends.size() == page.rows.size();
   std::string key;
   std::vector<std::string_view> key_values;
   std::string idempotency_key;
@@ -253,15 +281,8 @@ PageResult BackfillCoordinator::EmitPage(int64_t id, size_t sink, const Page& pa
       ++r.dropped;
       continue;
     }
-    c.new_values.clear();
-    for (size_t j : column_map) {
-      ColumnValue v;
-      if (j < row.size() && row[j]) {
-        v.kind = ColumnValue::Kind::kText;
-        v.text = *row[j];
-      }
-      c.new_values.push_back(v);
-    }
+    RowValues(row, column_map, c.new_values);
+    c.rendered_record = rendered ? page.records.Record(ri) : std::string_view();
     c.position = Position{txn_.commit_lsn, idx};
     c.idempotency_key = {};
     if (filter != nullptr && *filter) {
@@ -327,7 +348,51 @@ Result<source::RelationRef> BackfillCoordinator::CatalogRelation(const TableShap
   }
   source::RelationRef rel = std::move(info);
   catalog_relations_[shape.id] = rel;
+  {
+    std::lock_guard lock(mu_);
+    shared_catalog_relations_[shape.id] = rel;
+  }
   return rel;
+}
+
+RenderedRecords BackfillCoordinator::RenderRecords(const TableShape& shape,
+                                                   const std::vector<source::Row>& rows,
+                                                   bool accept_catalog_columns) const {
+  // The choice EmitPage makes, with what the reader thread knows now.
+  source::RelationRef rel;
+  std::vector<size_t> column_map;
+  {
+    std::lock_guard lock(mu_);
+    auto stream = shared_stream_relations_.find(shape.oid);
+    if (stream != shared_stream_relations_.end() &&
+        MapColumns(*stream->second, shape, &column_map)) {
+      rel = stream->second;
+    } else if (stream == shared_stream_relations_.end() || accept_catalog_columns) {
+      auto catalog = shared_catalog_relations_.find(shape.id);
+      if (catalog != shared_catalog_relations_.end()) {
+        rel = catalog->second;
+        column_map.clear();
+        for (size_t i = 0; i < shape.columns.size(); ++i) column_map.push_back(i);
+      }
+    }
+  }
+  RenderedRecords out;
+  if (!rel) return out;
+  out.relation = rel;
+  out.ends.reserve(rows.size());
+  source::Change c;
+  c.action = Action::kRead;
+  c.relation = rel;
+  c.new_values.reserve(column_map.size());
+  for (const source::Row& row : rows) {
+    RowValues(row, column_map, c.new_values);
+    pipeline::RenderRecord(c, out.text);
+    out.ends.push_back(out.text.size());
+    // Room for the rest, guessed from the first row, rather than growing
+    // the page's text by doubling.
+    if (out.ends.size() == 1) out.text.reserve(out.text.size() * rows.size() * 9 / 8);
+  }
+  return out;
 }
 
 void BackfillCoordinator::Register(int64_t id, size_t sink, uint32_t table_oid,

@@ -53,6 +53,22 @@ using EmitRead = std::function<Status(size_t sink, const source::Change&)>;
 using SinkWantsChange =
     std::function<bool(size_t sink, const source::RelationInfo& relation, Action action)>;
 
+// A page's rows rendered as messages' "record" objects by the worker that
+// read them, off the reader thread. They stand for what the reader thread
+// would render only with the same `relation`: the page is emitted with
+// another one (the stream described the table again meanwhile) rendering
+// its rows itself.
+struct RenderedRecords {
+  source::RelationRef relation;  // null: nothing rendered
+  std::string text;
+  std::vector<size_t> ends;  // row i's record is text[ends[i-1], ends[i])
+
+  std::string_view Record(size_t i) const {
+    const size_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(text).substr(begin, ends[i] - begin);
+  }
+};
+
 // The rows of one page, offered before the high watermark is written.
 struct Page {
   int64_t backfill_id = 0;
@@ -65,6 +81,8 @@ struct Page {
   // The page query's snapshot; without it only the window since the previous
   // high watermark drops rows.
   std::optional<PageSnapshot> snapshot;
+  // RenderRecords(rows), or nothing.
+  RenderedRecords records;
 };
 
 // A point inside an emitted page up to which it may be resumed: once the sink
@@ -93,6 +111,9 @@ struct PageResult {
   // only what was not acknowledged.
   std::vector<PageCheckpoint> checkpoints;
   std::string error;
+  // The page itself, handed back with its outcome so that its memory is
+  // freed on the worker's thread rather than the reader's.
+  std::shared_ptr<const Page> page;
 };
 
 class BackfillCoordinator : public source::ChangeHandler {
@@ -118,6 +139,13 @@ class BackfillCoordinator : public source::ChangeHandler {
   void Register(int64_t id, size_t sink, uint32_t table_oid, RowPredicate filter = nullptr);
   // Stops recording for `id` and forgets its page and results.
   void Unregister(int64_t id);
+
+  // Renders `rows` (a page of `shape`'s table) as the "record" objects of
+  // their messages, with the relation the reader thread would emit them
+  // with as things stand; nothing when that relation is not known yet or
+  // does not fit the shape. Any thread: workers call it once a page is read.
+  RenderedRecords RenderRecords(const TableShape& shape, const std::vector<source::Row>& rows,
+                                bool accept_catalog_columns) const;
 
   // Hands over page `page.page`, read after its low watermark passed or
   // after the previous page's high watermark committed; call before writing
@@ -198,6 +226,9 @@ class BackfillCoordinator : public source::ChangeHandler {
   std::unordered_map<uint32_t, source::RelationRef> stream_relations_;
   // Relations built from the catalog, by shape id.
   std::unordered_map<uint64_t, source::RelationRef> catalog_relations_;
+  // Copies of both for RenderRecords, under mu_.
+  std::unordered_map<uint32_t, source::RelationRef> shared_stream_relations_;
+  std::unordered_map<uint64_t, source::RelationRef> shared_catalog_relations_;
   uint64_t catalog_relation_version_ = uint64_t{1} << 62;
 };
 

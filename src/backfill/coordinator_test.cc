@@ -37,6 +37,7 @@ struct Downstream : source::ChangeHandler {
     std::vector<std::optional<std::string>> values;
     std::string idempotency_key;
     int64_t commit_time_us;
+    std::string rendered_record;  // empty: the router renders it
   };
   void OnBegin(const source::TransactionInfo& txn) override {
     events.push_back("begin " + std::to_string(txn.commit_lsn));
@@ -56,7 +57,8 @@ struct Downstream : source::ChangeHandler {
            c.relation->schema + "." + c.relation->table,
            {},
            std::string(c.idempotency_key),
-           c.commit_time_us};
+           c.commit_time_us,
+           std::string(c.rendered_record)};
     for (const ColumnValue& v : c.new_values) {
       if (v.kind == ColumnValue::Kind::kText) {
         r.values.emplace_back(std::string(v.text));
@@ -232,6 +234,61 @@ TEST_F(CoordinatorTest, DropsRowsWhoseKeyChangedBetweenWatermarks) {
   EXPECT_EQ(ReadIds(), (std::vector<std::string>{"1", "6"}));
   // Positions count only what was emitted.
   EXPECT_EQ(downstream_.reads[1].position, (Position{2000, 1}));
+}
+
+TEST_F(CoordinatorTest, RecordsRenderedByTheWorkerAreEmittedWithTheRelationTheyWereRenderedFor) {
+  coordinator_.Register(7, 0, kTable);
+  // No relation known yet: the reader thread renders page 1, with the
+  // catalog's columns.
+  EXPECT_EQ(coordinator_.RenderRecords(*shape_, {{"1", "a"}}, false).relation, nullptr);
+  Watermark(false, 7, 1, 1000);
+  coordinator_.Offer(MakePage(7, 1, {"1"}));
+  auto first = ClosePage(7, 1, 2000);
+  ASSERT_TRUE(first.has_value());
+  ASSERT_EQ(downstream_.reads.size(), 1u);
+  EXPECT_EQ(downstream_.reads[0].rendered_record, "");
+  // Emitted pages come back to the worker, which frees them.
+  ASSERT_NE(first->page, nullptr);
+  EXPECT_EQ(first->page->rows.size(), 1u);
+
+  // From then on the worker renders with that relation, as the reader thread
+  // would (the catalog types: int4 is a JSON number).
+  Page p = MakePage(7, 2, {"2", "3"});
+  p.records = coordinator_.RenderRecords(*shape_, p.rows, false);
+  ASSERT_NE(p.records.relation, nullptr);
+  EXPECT_EQ(p.records.Record(0), R"({"id":2,"status":"s2"})");
+  EXPECT_EQ(p.records.Record(1), R"({"id":3,"status":"s3"})");
+  coordinator_.Offer(std::move(p));
+  ASSERT_TRUE(ClosePage(7, 2, 3000).has_value());
+  ASSERT_EQ(downstream_.reads.size(), 3u);
+  EXPECT_EQ(downstream_.reads[1].rendered_record, R"({"id":2,"status":"s2"})");
+  EXPECT_EQ(downstream_.reads[2].rendered_record, R"({"id":3,"status":"s3"})");
+
+  // The stream describes the table: that relation wins over the catalog's.
+  Change(Action::kInsert, "99", std::nullopt, 3100);
+  Page q = MakePage(7, 3, {"4"});
+  q.records = coordinator_.RenderRecords(*shape_, q.rows, false);
+  EXPECT_EQ(q.records.relation, relation_);
+  EXPECT_EQ(q.records.Record(0), R"({"id":"4","status":"s4"})");  // its types are text
+  // ... and a Relation message between rendering and emitting makes the
+  // rendered records stale: the reader thread renders with the new one.
+  Change(Action::kInsert, "98", std::nullopt, 3200,
+         StreamRelation({{"id", 23}, {"status", 25}}, /*version=*/2));
+  coordinator_.Offer(std::move(q));
+  ASSERT_TRUE(ClosePage(7, 3, 4000).has_value());
+  ASSERT_EQ(downstream_.reads.size(), 4u);
+  EXPECT_EQ(downstream_.reads[3].values, (std::vector<std::optional<std::string>>{"4", "s4"}));
+  EXPECT_EQ(downstream_.reads[3].rendered_record, "");
+}
+
+TEST_F(CoordinatorTest, RecordsAreNotRenderedForARelationThatDoesNotFitTheShape) {
+  coordinator_.Register(7, 0, kTable);
+  Change(Action::kInsert, "1", std::nullopt, 100,
+         StreamRelation({{"id", 23}, {"status", 25}, {"added", 25}}));
+  EXPECT_EQ(coordinator_.RenderRecords(*shape_, {{"1", "a"}}, false).relation, nullptr);
+  // A page read again to be emitted with the catalog's columns: rendered
+  // once the catalog relation exists (the reader thread builds it).
+  EXPECT_EQ(coordinator_.RenderRecords(*shape_, {{"1", "a"}}, true).relation, nullptr);
 }
 
 TEST(PageSnapshotTest, ParsesPgCurrentSnapshot) {

@@ -386,26 +386,31 @@ Status BackfillManager::RunPages(Entry* e, const std::atomic<bool>& stop) {
   PageSizer sizer(options_.initial_page_size, options_.min_page_size, options_.max_page_size);
   bool accept_catalog_columns = false;
   int rereads = 0;
+  // A page as read, with its rows rendered here rather than on the reader
+  // thread.
+  struct PageRead {
+    TableReader::PageRead read;
+    RenderedRecords records;
+  };
   // The next page, read while the reader thread emits the current one.
   struct ReadAhead {
-    TableReader::PageRead page;
+    PageRead page;
     size_t limit = 0;
   };
   std::optional<ReadAhead> ahead;
   auto read_page_after = [&](const std::vector<std::string>* after,
-                             size_t limit) -> Result<TableReader::PageRead> {
+                             size_t limit) -> Result<PageRead> {
     const auto started = std::chrono::steady_clock::now();
-    auto page = reader->ReadPage(*shape, after, rec.start_position, limit);
-    if (page.ok()) {
-      sizer.Observe(
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    }
-    return page;
+    SLUICE_ASSIGN_OR_RETURN(auto page, reader->ReadPage(*shape, after, rec.start_position, limit));
+    sizer.Observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    RenderedRecords records = coordinator.RenderRecords(*shape, page.rows, accept_catalog_columns);
+    return PageRead{std::move(page), std::move(records)};
   };
   while (!stop.load()) {
     const uint64_t page_no = next_page_.fetch_add(1);
     size_t limit;
-    TableReader::PageRead read_page;
+    PageRead read_page;
     if (ahead) {
       read_page = std::move(ahead->page);
       limit = ahead->limit;
@@ -422,12 +427,12 @@ Status BackfillManager::RunPages(Entry* e, const std::atomic<bool>& stop) {
       limit = sizer.size();
       SLUICE_ASSIGN_OR_RETURN(read_page, read_page_after(cursor ? &*cursor : nullptr, limit));
     }
-    std::vector<source::Row>& rows = read_page.rows;
+    std::vector<source::Row>& rows = read_page.read.rows;
     if (rows.empty()) return Status::Ok();
     SLUICE_ASSIGN_OR_RETURN(std::string next_cursor, CursorAfter(*shape, rows.back()));
     const uint64_t read = rows.size();
     coordinator.Offer(Page{rec.id, page_no, shape, std::move(rows), accept_catalog_columns,
-                           std::move(read_page.snapshot)});
+                           std::move(read_page.read.snapshot), std::move(read_page.records)});
     Status st = reader->EmitWatermark(Watermark{true, rec.id, page_no, coordinator.run()});
     if (!st.ok()) {
       coordinator.Withdraw(rec.id);

@@ -109,13 +109,19 @@ std::vector<std::string_view> RecordKeyValues(const Change& change) {
   return out;
 }
 
+void RenderRecord(const Change& change, std::string& out) { AppendRow(out, change, true); }
+
 void RenderChangePrefix(const Change& change, std::string& out) {
   out.append("{\"record\":");
   switch (change.action) {
     case Action::kInsert:
     case Action::kUpdate:
     case Action::kRead:
-      AppendRow(out, change, true);
+      if (change.rendered_record.empty()) {
+        AppendRow(out, change, true);
+      } else {
+        out.append(change.rendered_record);
+      }
       break;
     case Action::kDelete:
       AppendRow(out, change, false);

@@ -14,6 +14,10 @@ namespace sluice::pipeline {
 // (an open metadata object, ready for the sink suffix).
 void RenderChangePrefix(const source::Change& change, std::string& out);
 
+// Appends the "record" object of a change that has a new row (insert, update,
+// read): {"column":value,...}.
+void RenderRecord(const source::Change& change, std::string& out);
+
 // The sink-specific end: `"sink":{...},"database":{...}}}`. Precomputed once
 // per sink.
 std::string RenderSinkSuffix(const std::string& sink_id, const std::string& sink_name,

@@ -69,6 +69,26 @@ TEST(RendererTest, InsertHasDesignShape) {
   EXPECT_EQ(out.rfind("{\"record\":", 0), 0u);
 }
 
+TEST(RendererTest, ARecordRenderedAheadIsTheOneRenderRecordGives) {
+  source::Change c;
+  c.action = Action::kRead;
+  c.position = {24023128, 0};
+  c.relation = Orders();
+  c.new_values = {T("42"), T("paid"), Null()};
+  std::string record;
+  RenderRecord(c, record);
+  EXPECT_EQ(record, R"({"id":42,"status":"paid","note":null})");
+  std::string from_values;
+  RenderChangePrefix(c, from_values);
+  c.rendered_record = record;
+  std::string ahead;
+  RenderChangePrefix(c, ahead);
+  EXPECT_EQ(ahead, from_values);
+  // The rendered record is used as it is, whatever the values say.
+  c.rendered_record = R"({"id":7})";
+  EXPECT_EQ(Render(c)["record"], nlohmann::json::parse(R"({"id":7})"));
+}
+
 TEST(RendererTest, UpdateWithFullIdentityListsOldValuesOfChangedColumns) {
   source::Change c;
   c.action = Action::kUpdate;

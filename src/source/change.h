@@ -62,6 +62,9 @@ struct Change {
   // Set for backfill reads (backfill id and key); empty: derived from
   // `position`.
   std::string_view idempotency_key;
+  // The message's "record" object when it was rendered ahead (backfill reads,
+  // by the worker that read the page); empty: rendered from the values.
+  std::string_view rendered_record;
 };
 
 // The value new-tuple column `i` stands for: unchanged TOAST takes the old
