@@ -46,14 +46,14 @@ bool MapColumns(const source::RelationInfo& rel, const TableShape& shape,
 }
 
 // Sets `values` to page row `row` in the order of `column_map`.
-void RowValues(const source::Row& row, const std::vector<size_t>& column_map,
+void RowValues(const source::TextRows& rows, size_t row, const std::vector<size_t>& column_map,
                std::vector<ColumnValue>& values) {
   values.clear();
   for (size_t j : column_map) {
     ColumnValue v;
-    if (j < row.size() && row[j]) {
+    if (const std::optional<std::string_view> text = rows.Value(row, j)) {
       v.kind = ColumnValue::Kind::kText;
-      v.text = *row[j];
+      v.text = *text;
     }
     values.push_back(v);
   }
@@ -265,23 +265,23 @@ PageResult BackfillCoordinator::EmitPage(int64_t id, size_t sink, const Page& pa
   std::string idempotency_key;
   uint32_t idx = 0;
   for (size_t ri = 0; ri < page.rows.size(); ++ri) {
-    const source::Row& row = page.rows[ri];
     key.clear();
     key_values.clear();
     bool key_ok = true;
     for (size_t k : shape.key_columns) {
-      if (k >= row.size() || !row[k]) {
+      const std::optional<std::string_view> v = page.rows.Value(ri, k);
+      if (!v) {
         key_ok = false;
         break;
       }
-      AppendKeyPart(key, *row[k]);
-      key_values.push_back(*row[k]);
+      AppendKeyPart(key, *v);
+      key_values.push_back(*v);
     }
     if (!key_ok || changed.count(key) > 0) {
       ++r.dropped;
       continue;
     }
-    RowValues(row, column_map, c.new_values);
+    RowValues(page.rows, ri, column_map, c.new_values);
     c.rendered_record = rendered ? page.records.Record(ri) : std::string_view();
     c.position = Position{txn_.commit_lsn, idx};
     c.idempotency_key = {};
@@ -310,7 +310,7 @@ PageResult BackfillCoordinator::EmitPage(int64_t id, size_t sink, const Page& pa
     ++idx;
     ++r.emitted;
     if (r.emitted % checkpoint_every_ == 0 && ri + 1 < page.rows.size()) {
-      auto cursor = CursorAfter(shape, row);
+      auto cursor = CursorAfter(shape, page.rows, ri);
       if (cursor.ok()) {
         r.checkpoints.push_back(PageCheckpoint{ri + 1, r.emitted, c.position, std::move(*cursor)});
       }
@@ -356,7 +356,7 @@ Result<source::RelationRef> BackfillCoordinator::CatalogRelation(const TableShap
 }
 
 RenderedRecords BackfillCoordinator::RenderRecords(const TableShape& shape,
-                                                   const std::vector<source::Row>& rows,
+                                                   const source::TextRows& rows,
                                                    bool accept_catalog_columns) const {
   // The choice EmitPage makes, with what the reader thread knows now.
   source::RelationRef rel;
@@ -384,8 +384,8 @@ RenderedRecords BackfillCoordinator::RenderRecords(const TableShape& shape,
   c.action = Action::kRead;
   c.relation = rel;
   c.new_values.reserve(column_map.size());
-  for (const source::Row& row : rows) {
-    RowValues(row, column_map, c.new_values);
+  for (size_t row = 0; row < rows.size(); ++row) {
+    RowValues(rows, row, column_map, c.new_values);
     pipeline::RenderRecord(c, out.text);
     out.ends.push_back(out.text.size());
     // Room for the rest, guessed from the first row, rather than growing

@@ -74,7 +74,7 @@ struct Page {
   int64_t backfill_id = 0;
   uint64_t page = 0;
   ShapeRef shape;
-  std::vector<source::Row> rows;  // text values, in shape column order
+  source::TextRows rows;  // text values, in shape column order
   // The page was read again because the stream's relation did not match the
   // previous read: emit it with the catalog's columns if it still does not.
   bool accept_catalog_columns = false;
@@ -144,7 +144,7 @@ class BackfillCoordinator : public source::ChangeHandler {
   // their messages, with the relation the reader thread would emit them
   // with as things stand; nothing when that relation is not known yet or
   // does not fit the shape. Any thread: workers call it once a page is read.
-  RenderedRecords RenderRecords(const TableShape& shape, const std::vector<source::Row>& rows,
+  RenderedRecords RenderRecords(const TableShape& shape, const source::TextRows& rows,
                                 bool accept_catalog_columns) const;
 
   // Hands over page `page.page`, read after its low watermark passed or

@@ -152,7 +152,12 @@ class CoordinatorTest : public ::testing::Test {
     p.backfill_id = id;
     p.page = page;
     p.shape = shape_;
-    for (const auto& i : ids) p.rows.push_back({i, "s" + i});
+    p.rows = source::TextRows(2);
+    for (const auto& i : ids) {
+      const std::string status = "s" + i;
+      p.rows.AddValue(i);
+      p.rows.AddValue(status);
+    }
     return p;
   }
   // Low watermark of `page` at `low`, then offers its rows read with
@@ -240,7 +245,8 @@ TEST_F(CoordinatorTest, RecordsRenderedByTheWorkerAreEmittedWithTheRelationTheyW
   coordinator_.Register(7, 0, kTable);
   // No relation known yet: the reader thread renders page 1, with the
   // catalog's columns.
-  EXPECT_EQ(coordinator_.RenderRecords(*shape_, {{"1", "a"}}, false).relation, nullptr);
+  EXPECT_EQ(coordinator_.RenderRecords(*shape_, source::TextRows(2, {{"1", "a"}}), false).relation,
+            nullptr);
   Watermark(false, 7, 1, 1000);
   coordinator_.Offer(MakePage(7, 1, {"1"}));
   auto first = ClosePage(7, 1, 2000);
@@ -285,10 +291,12 @@ TEST_F(CoordinatorTest, RecordsAreNotRenderedForARelationThatDoesNotFitTheShape)
   coordinator_.Register(7, 0, kTable);
   Change(Action::kInsert, "1", std::nullopt, 100,
          StreamRelation({{"id", 23}, {"status", 25}, {"added", 25}}));
-  EXPECT_EQ(coordinator_.RenderRecords(*shape_, {{"1", "a"}}, false).relation, nullptr);
+  EXPECT_EQ(coordinator_.RenderRecords(*shape_, source::TextRows(2, {{"1", "a"}}), false).relation,
+            nullptr);
   // A page read again to be emitted with the catalog's columns: rendered
   // once the catalog relation exists (the reader thread builds it).
-  EXPECT_EQ(coordinator_.RenderRecords(*shape_, {{"1", "a"}}, true).relation, nullptr);
+  EXPECT_EQ(coordinator_.RenderRecords(*shape_, source::TextRows(2, {{"1", "a"}}), true).relation,
+            nullptr);
 }
 
 TEST(PageSnapshotTest, ParsesPgCurrentSnapshot) {

@@ -85,14 +85,15 @@ PageQuery BuildPageQuery(const TableShape& shape, bool has_cursor, bool has_star
   return q;
 }
 
-Result<std::string> CursorAfter(const TableShape& shape, const source::Row& row) {
+Result<std::string> CursorAfter(const TableShape& shape, const source::TextRows& rows, size_t row) {
   nlohmann::json values = nlohmann::json::array();
   for (size_t idx : shape.order_columns) {
-    if (idx >= row.size() || !row[idx]) {
+    const std::optional<std::string_view> v = rows.Value(row, idx);
+    if (!v) {
       return Status::Permanent("order column \"" + shape.columns[idx].name + "\" of " +
                                shape.schema + "." + shape.table + " is NULL in a row read");
     }
-    values.push_back(*row[idx]);
+    values.push_back(std::string(*v));
   }
   return values.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

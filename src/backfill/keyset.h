@@ -63,7 +63,7 @@ std::string QualifiedName(const TableShape& shape);
 
 // The cursor after `row` (a row of a page, in shape column order): the text
 // of its order columns as a JSON array. Errors when one is NULL.
-Result<std::string> CursorAfter(const TableShape& shape, const source::Row& row);
+Result<std::string> CursorAfter(const TableShape& shape, const source::TextRows& rows, size_t row);
 // Parses a stored cursor; its length must match the order columns.
 Result<std::vector<std::string>> ParseCursor(const TableShape& shape, std::string_view json);
 

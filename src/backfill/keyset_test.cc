@@ -85,8 +85,8 @@ TEST(KeysetTest, TableWithoutPrimaryKeyIsRefused) {
 TEST(KeysetTest, CursorRoundTrip) {
   TableShape s = Orders();
   ASSERT_TRUE(SetKeysetOrder(s, "created").ok());
-  source::Row row = {"7", std::nullopt, "2024-01-02 03:04:05+00"};
-  auto cursor = CursorAfter(s, row);
+  const source::TextRows rows(3, {{"7", std::nullopt, "2024-01-02 03:04:05+00"}});
+  auto cursor = CursorAfter(s, rows, 0);
   ASSERT_TRUE(cursor.ok());
   EXPECT_EQ(*cursor, "[\"2024-01-02 03:04:05+00\",\"7\"]");
   auto values = ParseCursor(s, *cursor);

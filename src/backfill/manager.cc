@@ -427,9 +427,9 @@ Status BackfillManager::RunPages(Entry* e, const std::atomic<bool>& stop) {
       limit = sizer.size();
       SLUICE_ASSIGN_OR_RETURN(read_page, read_page_after(cursor ? &*cursor : nullptr, limit));
     }
-    std::vector<source::Row>& rows = read_page.read.rows;
+    source::TextRows& rows = read_page.read.rows;
     if (rows.empty()) return Status::Ok();
-    SLUICE_ASSIGN_OR_RETURN(std::string next_cursor, CursorAfter(*shape, rows.back()));
+    SLUICE_ASSIGN_OR_RETURN(std::string next_cursor, CursorAfter(*shape, rows, rows.size() - 1));
     const uint64_t read = rows.size();
     coordinator.Offer(Page{rec.id, page_no, shape, std::move(rows), accept_catalog_columns,
                            std::move(read_page.read.snapshot), std::move(read_page.records)});

@@ -140,7 +140,7 @@ Result<TableReader::PageRead> TableReader::ReadPage(
     std::optional<PageSnapshot> snapshot;
     if (!snap.empty() && snap[0][0]) snapshot = ParsePageSnapshot(*snap[0][0]);
     if (!snapshot) return Status::Permanent("cannot parse the page query's snapshot");
-    SLUICE_ASSIGN_OR_RETURN(auto rows, Exec(q.sql, params, q.param_types));
+    SLUICE_ASSIGN_OR_RETURN(auto rows, conn_->QueryRows(q.sql, params, q.param_types));
     SLUICE_RETURN_IF_ERROR(Exec("COMMIT", {}, {}).status());
     return PageRead{std::move(rows), std::move(*snapshot)};
   };

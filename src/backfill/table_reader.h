@@ -41,7 +41,7 @@ class TableReader {
   // sort column >= `start_position` when given, with the snapshot it was
   // read with (one REPEATABLE READ transaction).
   struct PageRead {
-    std::vector<source::Row> rows;
+    source::TextRows rows;
     PageSnapshot snapshot;
   };
   Result<PageRead> ReadPage(const TableShape& shape, const std::vector<std::string>* cursor,

@@ -120,9 +120,8 @@ PgConnection::~PgConnection() {
 
 int PgConnection::server_version() const { return PQserverVersion(conn_); }
 
-Result<std::vector<Row>> PgConnection::Query(const std::string& sql,
-                                             const std::vector<std::string>& params,
-                                             const std::vector<uint32_t>& param_types) {
+Result<PGresult*> PgConnection::Run(const std::string& sql, const std::vector<std::string>& params,
+                                    const std::vector<uint32_t>& param_types) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.c_str());
@@ -146,6 +145,13 @@ Result<std::vector<Row>> PgConnection::Query(const std::string& sql,
     }
     return Status::Permanent("query on " + display_ + " failed: " + message);
   }
+  return res;
+}
+
+Result<std::vector<Row>> PgConnection::Query(const std::string& sql,
+                                             const std::vector<std::string>& params,
+                                             const std::vector<uint32_t>& param_types) {
+  SLUICE_ASSIGN_OR_RETURN(PGresult * res, Run(sql, params, param_types));
   std::vector<Row> rows;
   const int n = PQntuples(res);
   const int cols = PQnfields(res);
@@ -161,6 +167,32 @@ Result<std::vector<Row>> PgConnection::Query(const std::string& sql,
       }
     }
     rows.push_back(std::move(row));
+  }
+  PQclear(res);
+  return rows;
+}
+
+Result<TextRows> PgConnection::QueryRows(const std::string& sql,
+                                         const std::vector<std::string>& params,
+                                         const std::vector<uint32_t>& param_types) {
+  SLUICE_ASSIGN_OR_RETURN(PGresult * res, Run(sql, params, param_types));
+  const int n = PQntuples(res);
+  const int cols = PQnfields(res);
+  size_t text_bytes = 0;
+  for (int r = 0; r < n; ++r) {
+    for (int c = 0; c < cols; ++c) text_bytes += static_cast<size_t>(PQgetlength(res, r, c));
+  }
+  TextRows rows(static_cast<size_t>(cols));
+  rows.Reserve(static_cast<size_t>(n), text_bytes);
+  for (int r = 0; r < n; ++r) {
+    for (int c = 0; c < cols; ++c) {
+      if (PQgetisnull(res, r, c)) {
+        rows.AddValue(std::nullopt);
+      } else {
+        rows.AddValue(
+            std::string_view(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c))));
+      }
+    }
   }
   PQclear(res);
   return rows;

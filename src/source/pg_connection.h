@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "common/status.h"
+#include "source/text_rows.h"
 
 typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
 
 namespace sluice::source {
 
@@ -34,6 +36,9 @@ class PgConnection {
   Result<std::vector<Row>> Query(const std::string& sql,
                                  const std::vector<std::string>& params = {},
                                  const std::vector<uint32_t>& param_types = {});
+  // Query, with the rows in one block (for large results).
+  Result<TextRows> QueryRows(const std::string& sql, const std::vector<std::string>& params = {},
+                             const std::vector<uint32_t>& param_types = {});
   Status Exec(const std::string& sql);
 
   PGconn* raw() { return conn_; }
@@ -42,6 +47,10 @@ class PgConnection {
 
  private:
   PgConnection(PGconn* conn, std::string display) : conn_(conn), display_(std::move(display)) {}
+  // Runs `sql`; the result (the caller clears it) or the error, classified
+  // as Query says.
+  Result<PGresult*> Run(const std::string& sql, const std::vector<std::string>& params,
+                        const std::vector<uint32_t>& param_types);
   PGconn* conn_;
   std::string display_;
 };

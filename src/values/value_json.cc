@@ -475,15 +475,18 @@ class TextScanner {
   size_t pos_ = 0;
 };
 
-void AppendPadded(std::string& out, int64_t v, int width) {
-  char buf[24];
+// Writes `v` (>= 0) with at least `width` digits, zero-padded, at `p`;
+// returns the end.
+char* WritePadded(char* p, int64_t v, int width) {
+  char digits[24];
   int len = 0;
   do {
-    buf[len++] = static_cast<char>('0' + v % 10);
+    digits[len++] = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v > 0);
-  for (int i = len; i < width; ++i) out.push_back('0');
-  while (len > 0) out.push_back(buf[--len]);
+  for (int i = len; i < width; ++i) *p++ = '0';
+  while (len > 0) *p++ = digits[--len];
+  return p;
 }
 
 // Writes "YYYY-MM-DDTHH:MM:SS.ffffff[Z]" in quotes. Years outside 0000..9999
@@ -492,27 +495,32 @@ void AppendPadded(std::string& out, int64_t v, int width) {
 // 1 BC is year 0000, 44 BC is -000043).
 void AppendIsoTimestamp(std::string& out, int64_t year, int64_t month, int64_t day, int64_t hour,
                         int64_t minute, int64_t second, int64_t micros, bool utc) {
-  out.push_back('"');
+  // Composed on the stack and appended once: every timestamp column of
+  // every row comes through here.
+  char buf[96];
+  char* p = buf;
+  *p++ = '"';
   if (year >= 0 && year <= 9999) {
-    AppendPadded(out, year, 4);
+    p = WritePadded(p, year, 4);
   } else {
-    out.push_back(year < 0 ? '-' : '+');
-    AppendPadded(out, year < 0 ? -year : year, 6);
+    *p++ = year < 0 ? '-' : '+';
+    p = WritePadded(p, year < 0 ? -year : year, 6);
   }
-  out.push_back('-');
-  AppendPadded(out, month, 2);
-  out.push_back('-');
-  AppendPadded(out, day, 2);
-  out.push_back('T');
-  AppendPadded(out, hour, 2);
-  out.push_back(':');
-  AppendPadded(out, minute, 2);
-  out.push_back(':');
-  AppendPadded(out, second, 2);
-  out.push_back('.');
-  AppendPadded(out, micros, 6);
-  if (utc) out.push_back('Z');
-  out.push_back('"');
+  *p++ = '-';
+  p = WritePadded(p, month, 2);
+  *p++ = '-';
+  p = WritePadded(p, day, 2);
+  *p++ = 'T';
+  p = WritePadded(p, hour, 2);
+  *p++ = ':';
+  p = WritePadded(p, minute, 2);
+  *p++ = ':';
+  p = WritePadded(p, second, 2);
+  *p++ = '.';
+  p = WritePadded(p, micros, 6);
+  if (utc) *p++ = 'Z';
+  *p++ = '"';
+  out.append(buf, static_cast<size_t>(p - buf));
 }
 
 bool AppendTimestamp(std::string& out, std::string_view text, bool with_zone) {
