@@ -17,28 +17,31 @@ constexpr auto kDecode = MakeDecodeTable();
 }  // namespace
 
 void AppendBase64(std::string& out, std::string_view bytes) {
-  out.reserve(out.size() + (bytes.size() + 2) / 3 * 4);
+  const size_t at = out.size();
+  out.resize(at + (bytes.size() + 2) / 3 * 4);
+  char* o = out.data() + at;
   size_t i = 0;
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
+    const uint32_t v = (p[i] << 16) | (p[i + 1] << 8) | p[i + 2];
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+    *o++ = kAlphabet[v & 63];
   }
-  size_t rest = bytes.size() - i;
+  const size_t rest = bytes.size() - i;
   if (rest == 1) {
-    uint32_t v = p[i] << 16;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.append("==");
+    const uint32_t v = p[i] << 16;
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = '=';
+    *o++ = '=';
   } else if (rest == 2) {
-    uint32_t v = (p[i] << 16) | (p[i + 1] << 8);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back('=');
+    const uint32_t v = (p[i] << 16) | (p[i + 1] << 8);
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+    *o++ = '=';
   }
 }
 

@@ -1,5 +1,6 @@
 #include "pipeline/renderer.h"
 
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 
@@ -68,11 +69,19 @@ void AppendChanges(std::string& out, const Change& change) {
 
 }  // namespace
 
+void AppendIdempotencyKey(std::string& out, Position position) {
+  // "<commit_lsn>:<commit_idx>": at most 20 digits, ':', 10 digits.
+  char raw[48];
+  char* end = std::to_chars(raw, raw + 20, position.commit_lsn).ptr;
+  *end = ':';
+  end = std::to_chars(end + 1, end + 11, position.commit_idx).ptr;
+  AppendBase64(out, std::string_view(raw, static_cast<size_t>(end - raw)));
+}
+
 std::string IdempotencyKey(Position position) {
-  std::string raw = std::to_string(position.commit_lsn);
-  raw.push_back(':');
-  raw.append(std::to_string(position.commit_idx));
-  return Base64Encode(raw);
+  std::string out;
+  AppendIdempotencyKey(out, position);
+  return out;
 }
 
 std::string FormatCommitTimestamp(int64_t unix_us) {
@@ -156,7 +165,7 @@ void RenderChangePrefix(const Change& change, std::string& out) {
   AppendJsonUint(out, change.position.commit_idx);
   out.append(",\"idempotency_key\":\"");
   if (change.idempotency_key.empty()) {
-    out.append(IdempotencyKey(change.position));
+    AppendIdempotencyKey(out, change.position);
   } else {
     out.append(change.idempotency_key);  // base64: nothing to escape
   }

@@ -26,6 +26,7 @@ std::string RenderSinkSuffix(const std::string& sink_id, const std::string& sink
 
 // base64("<commit_lsn>:<commit_idx>")
 std::string IdempotencyKey(Position position);
+void AppendIdempotencyKey(std::string& out, Position position);
 
 // "2026-11-21T10:00:00.123456Z"
 std::string FormatCommitTimestamp(int64_t unix_us);

@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/base64.h"
+
 namespace sluice::pipeline {
 namespace {
 
@@ -67,6 +69,15 @@ TEST(RendererTest, InsertHasDesignShape) {
   std::string out;
   RenderChangePrefix(c, out);
   EXPECT_EQ(out.rfind("{\"record\":", 0), 0u);
+}
+
+TEST(RendererTest, IdempotencyKeyIsBase64OfLsnColonIndexAndAppends) {
+  EXPECT_EQ(IdempotencyKey({24023128, 3}), Base64Encode("24023128:3"));
+  EXPECT_EQ(IdempotencyKey({UINT64_MAX, UINT32_MAX}),
+            Base64Encode("18446744073709551615:4294967295"));
+  std::string out = "key=";
+  AppendIdempotencyKey(out, {0, 0});
+  EXPECT_EQ(out, "key=" + Base64Encode("0:0"));
 }
 
 TEST(RendererTest, ARecordRenderedAheadIsTheOneRenderRecordGives) {

@@ -162,8 +162,11 @@ Status Router::RouteToSink(size_t s, const source::Change& change,
   m.table_schema = rel.schema;
   m.table_name = rel.table;
   m.group_key = GroupKey(s, change);
-  m.idempotency_key = change.idempotency_key.empty() ? IdempotencyKey(change.position)
-                                                     : std::string(change.idempotency_key);
+  if (change.idempotency_key.empty()) {
+    AppendIdempotencyKey(m.idempotency_key, change.position);
+  } else {
+    m.idempotency_key.assign(change.idempotency_key);
+  }
   m.json.reserve(prefix_.size() + sink.suffix.size());
   m.json.append(prefix_).append(sink.suffix);
   m.hold_error = std::move(hold_error);

@@ -16,8 +16,7 @@ class TextRows {
   TextRows() = default;
   explicit TextRows(size_t columns) : columns_(columns) {}
   // For tests: rows given as lists of values (nullopt is SQL NULL).
-  TextRows(size_t columns,
-           const std::vector<std::vector<std::optional<std::string_view>>>& rows);
+  TextRows(size_t columns, const std::vector<std::vector<std::optional<std::string_view>>>& rows);
 
   size_t size() const { return rows_; }
   bool empty() const { return rows_ == 0; }
