@@ -91,14 +91,55 @@ std::string FormatCommitTimestamp(int64_t unix_us) {
     micros += 1000000;
     secs -= 1;
   }
-  time_t t = static_cast<time_t>(secs);
-  struct tm tm;
-  if (gmtime_r(&t, &tm) == nullptr) return "invalid";
+  int64_t days = secs / 86400;
+  int64_t in_day = secs % 86400;
+  if (in_day < 0) {
+    in_day += 86400;
+    days -= 1;
+  }
+  // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
+  // civil_from_days); gmtime_r takes glibc's time zone lock on every call,
+  // and with one-row transactions this runs for every change.
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
+  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   char buf[96];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(micros));
-  return buf;
+  if (year < 0 || year > 9999) {
+    std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06lldZ",
+                  static_cast<long long>(year), static_cast<long long>(month),
+                  static_cast<long long>(day), static_cast<long long>(in_day / 3600),
+                  static_cast<long long>(in_day / 60 % 60), static_cast<long long>(in_day % 60),
+                  static_cast<long long>(micros));
+    return buf;
+  }
+  // "YYYY-MM-DDTHH:MM:SS.ffffffZ"
+  auto put = [](char* at, int64_t value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      at[i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(buf, year, 4);
+  buf[4] = '-';
+  put(buf + 5, month, 2);
+  buf[7] = '-';
+  put(buf + 8, day, 2);
+  buf[10] = 'T';
+  put(buf + 11, in_day / 3600, 2);
+  buf[13] = ':';
+  put(buf + 14, in_day / 60 % 60, 2);
+  buf[16] = ':';
+  put(buf + 17, in_day % 60, 2);
+  buf[19] = '.';
+  put(buf + 20, micros, 6);
+  buf[26] = 'Z';
+  return std::string(buf, 27);
 }
 
 std::vector<std::string_view> RecordKeyValues(const Change& change) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
@@ -174,6 +176,24 @@ TEST(RendererTest, TruncateHasNullRecordAndTableList) {
 
 TEST(RendererTest, CommitTimestampBeforeEpochAndSinkIdStable) {
   EXPECT_EQ(FormatCommitTimestamp(-1), "1969-12-31T23:59:59.999999Z");
+  EXPECT_EQ(FormatCommitTimestamp(0), "1970-01-01T00:00:00.000000Z");
+  // Leap days, century rules, the end of a year, the far past and future.
+  EXPECT_EQ(FormatCommitTimestamp(951782400000000), "2000-02-29T00:00:00.000000Z");
+  EXPECT_EQ(FormatCommitTimestamp(4107542399999999), "2100-02-28T23:59:59.999999Z");
+  EXPECT_EQ(FormatCommitTimestamp(1798761599123456), "2026-12-31T23:59:59.123456Z");
+  EXPECT_EQ(FormatCommitTimestamp(-62135596800000000), "0001-01-01T00:00:00.000000Z");
+  EXPECT_EQ(FormatCommitTimestamp(253402300799999999), "9999-12-31T23:59:59.999999Z");
+  // Every day of 1899-2101 against the C library.
+  for (int64_t day = -25567; day <= 47847; ++day) {
+    const int64_t us = day * 86400000000 + 45296789012;  // 12:34:56.789012
+    time_t t = static_cast<time_t>(day * 86400 + 45296);
+    struct tm tm;
+    ASSERT_NE(gmtime_r(&t, &tm), nullptr);
+    char want[64];
+    std::snprintf(want, sizeof(want), "%04d-%02d-%02dT12:34:56.789012Z", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday);
+    ASSERT_EQ(FormatCommitTimestamp(us), want) << day;
+  }
   EXPECT_EQ(SinkId("a"), SinkId("a"));
   EXPECT_NE(SinkId("a"), SinkId("b"));
   EXPECT_EQ(SinkId("a").size(), 36u);
