@@ -89,12 +89,12 @@ const std::vector<size_t>& Router::GroupIndexes(size_t sink, const source::Relat
   return g.indexes;
 }
 
-std::string Router::GroupKey(size_t sink, const source::Change& change) {
+void Router::GroupKey(size_t sink, const source::Change& change, std::string& key) {
   const source::RelationInfo& rel = change.relation ? *change.relation : *change.truncated.front();
-  std::string key = rel.schema;
+  key.assign(rel.schema);
   key.push_back('.');
   key.append(rel.table);
-  if (change.action == Action::kTruncate) return key;
+  if (change.action == Action::kTruncate) return;
   const auto& vals = change.action == Action::kDelete ? change.old_values : change.new_values;
   for (size_t idx : GroupIndexes(sink, rel)) {
     key.push_back('\x1f');
@@ -110,7 +110,6 @@ std::string Router::GroupKey(size_t sink, const source::Change& change) {
       key.push_back(v->kind == source::ColumnValue::Kind::kNull ? '\x00' : '\x01');
     }
   }
-  return key;
 }
 
 Status Router::OnChange(const source::Change& change) {
@@ -154,14 +153,16 @@ Status Router::RouteToSink(size_t s, const source::Change& change,
     RenderChangePrefix(change, prefix_);
     rendered_ = true;
   }
-  auto queued = std::make_unique<QueuedMessage>();
+  // A recycled message (its strings keep their buffers), else a new one.
+  std::unique_ptr<QueuedMessage> queued =
+      spare_ ? std::move(spare_) : std::make_unique<QueuedMessage>();
   Message& m = queued->message;
   m.position = change.position;
   m.action = change.action;
   m.commit_time_us = change.commit_time_us;
   m.table_schema = rel.schema;
   m.table_name = rel.table;
-  m.group_key = GroupKey(s, change);
+  GroupKey(s, change, m.group_key);
   if (change.idempotency_key.empty()) {
     AppendIdempotencyKey(m.idempotency_key, change.position);
   } else {
@@ -175,6 +176,7 @@ Status Router::RouteToSink(size_t s, const source::Change& change,
     if (stopping_.load()) return Status::Retryable("stopping: sink queue full");
     if (while_blocked_) while_blocked_();
   }
+  spare_ = std::move(queued);
   routed_.fetch_add(1, std::memory_order_relaxed);
   per_sink_[s].fetch_add(1, std::memory_order_relaxed);
   return Status::Ok();

@@ -64,7 +64,8 @@ class Router : public source::ChangeHandler {
     std::vector<size_t> indexes;
   };
   const std::vector<size_t>& GroupIndexes(size_t sink, const source::RelationInfo& rel);
-  std::string GroupKey(size_t sink, const source::Change& change);
+  // Sets `key` to the change's group key for `sink`.
+  void GroupKey(size_t sink, const source::Change& change, std::string& key);
   Status RouteToSink(size_t sink, const source::Change& change, const source::RelationInfo& rel);
 
   std::vector<RoutedSink> sinks_;
@@ -73,7 +74,8 @@ class Router : public source::ChangeHandler {
   const std::atomic<bool>& stopping_;
   std::vector<std::unordered_map<uint32_t, GroupColumns>> group_columns_;
   std::string prefix_;
-  bool rendered_ = false;  // prefix_ holds the current change
+  bool rendered_ = false;                 // prefix_ holds the current change
+  std::unique_ptr<QueuedMessage> spare_;  // handed back by a queue's Push
   uint64_t changes_seen_ = 0;
   std::atomic<uint64_t> routed_{0};
   std::unique_ptr<std::atomic<uint64_t>[]> per_sink_;

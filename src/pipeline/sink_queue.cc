@@ -4,7 +4,32 @@ namespace sluice::pipeline {
 
 namespace {
 constexpr size_t kMaxSpareGroups = 4096;
+constexpr size_t kMaxSpareMessages = 512;
+// A recycled message's JSON keeps its buffer only up to this size, so that
+// the spares hold at most a few megabytes.
+constexpr size_t kMaxKeptJsonCapacity = 8192;
 }  // namespace
+
+void QueuedMessage::Recycle() {
+  Message& m = message;
+  m.position = Position{};
+  m.action = Action::kInsert;
+  m.commit_time_us = 0;
+  m.table_schema.clear();
+  m.table_name.clear();
+  m.group_key.clear();
+  m.idempotency_key.clear();
+  if (m.json.capacity() > kMaxKeptJsonCapacity) {
+    std::string().swap(m.json);
+  } else {
+    m.json.clear();
+  }
+  m.route.reset();
+  m.hold_error.clear();
+  ticket = 0;
+  enqueued_at = {};
+  next = nullptr;
+}
 
 SinkQueueGroup::~SinkQueueGroup() {
   while (head != nullptr) PopFront();
@@ -69,6 +94,10 @@ bool SinkQueue::Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milli
     }
     const bool was_idle = group->queued == 0 && !group->in_flight;
     group->PushBack(std::move(message));
+    if (!spare_messages_.empty()) {
+      message = std::move(spare_messages_.back());
+      spare_messages_.pop_back();
+    }
     if (!group->in_flight) ++ready_count_;
     if (was_idle) ready_groups_.push_back(group);
     if (!group->in_flight) notify = on_ready_;
@@ -99,11 +128,18 @@ TakenBatch SinkQueue::TakeBatch(size_t max_messages) {
 void SinkQueue::Complete(TakenBatch batch) {
   std::function<void(size_t)> notify;
   size_t ready = 0;
+  size_t freed_bytes = 0;
+  for (const auto& m : batch.messages) freed_bytes += m->message.ByteSize();
+  // Outside the lock: whatever the messages free (a route, long strings) is
+  // freed here.
+  for (auto& m : batch.messages) m->Recycle();
   {
     std::lock_guard lock(mu_);
-    for (const auto& m : batch.messages) {
-      bytes_ -= m->message.ByteSize();
-      --count_;
+    bytes_ -= freed_bytes;
+    count_ -= batch.messages.size();
+    for (auto& m : batch.messages) {
+      if (spare_messages_.size() >= kMaxSpareMessages) break;
+      spare_messages_.push_back(std::move(m));
     }
     for (SinkQueueGroup* group : batch.groups) {
       group->in_flight = false;

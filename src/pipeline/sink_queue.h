@@ -28,6 +28,9 @@ struct QueuedMessage {
   uint64_t ticket = 0;  // AckTracker ticket
   std::chrono::steady_clock::time_point enqueued_at;
   QueuedMessage* next = nullptr;  // the group's next queued message (owned by the queue)
+
+  // Back to a default message for reuse; short strings keep their capacity.
+  void Recycle();
 };
 
 // One message group's messages in a SinkQueue (owned by the queue). The
@@ -66,7 +69,8 @@ class SinkQueue {
 
   // Adds a message, waiting up to `max_wait` for room. Returns false (and
   // leaves `message` untouched) when there was no room in time: the caller
-  // does its periodic work (status updates) and tries again.
+  // does its periodic work (status updates) and tries again. On success
+  // `message` is a completed message to fill next (see Recycle), or null.
   bool Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milliseconds max_wait);
 
   // Called (outside the lock) after a Push or a Complete made a message
@@ -79,7 +83,10 @@ class SinkQueue {
   TakenBatch TakeBatch(size_t max_messages);
 
   // The batch is done (delivered or given up): frees its bytes and lets its
-  // groups' next messages become ready.
+  // groups' next messages become ready. Its messages are kept for Push to
+  // hand back (up to a few hundred), so that the producer's next messages
+  // reuse them and their strings instead of allocating anew on one thread
+  // and freeing on another.
   void Complete(TakenBatch batch);
 
   // Messages that could be taken now, and when the oldest of them arrived.
@@ -106,6 +113,7 @@ class SinkQueue {
   // Freed groups kept for reuse (their key keeps its capacity): a group
   // per row would otherwise allocate a group and a key per message.
   std::vector<std::unique_ptr<SinkQueueGroup>> spare_groups_;
+  std::vector<std::unique_ptr<QueuedMessage>> spare_messages_;  // recycled
   std::function<void(size_t ready)> on_ready_;
 };
 

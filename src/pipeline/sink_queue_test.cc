@@ -40,6 +40,48 @@ TEST(SinkQueueTest, OneBatchInFlightPerGroup) {
   EXPECT_EQ(third.messages[0]->message.position.commit_idx, 1u);
 }
 
+TEST(SinkQueueTest, CompletedMessagesComeBackThroughPushEmptied) {
+  SinkQueue q(1 << 20);
+  auto m = Msg("a", 0, 100);
+  m->message.route = std::make_shared<MessageRoute>();
+  m->message.hold_error = "bad cast";
+  ASSERT_TRUE(q.Push(m, std::chrono::milliseconds(0)));
+  EXPECT_EQ(m, nullptr);  // nothing completed yet: no message to reuse
+  TakenBatch b = q.TakeBatch(10);
+  const QueuedMessage* done = b.messages[0].get();
+  q.Complete(std::move(b));
+  EXPECT_EQ(q.size(), 0u);
+  EXPECT_EQ(q.bytes(), 0u);
+
+  auto next = Msg("b", 1);
+  ASSERT_TRUE(q.Push(next, std::chrono::milliseconds(0)));
+  ASSERT_EQ(next.get(), done);  // the completed one, to fill next
+  const Message& r = next->message;
+  EXPECT_TRUE(r.json.empty());
+  EXPECT_GE(r.json.capacity(), 100u);  // its buffer kept
+  EXPECT_TRUE(r.group_key.empty());
+  EXPECT_EQ(r.route, nullptr);
+  EXPECT_TRUE(r.hold_error.empty());
+  EXPECT_EQ(r.position, Position{});
+  EXPECT_EQ(next->ticket, 0u);
+  EXPECT_EQ(next->next, nullptr);
+  // The queued message is "b", untouched.
+  TakenBatch taken = q.TakeBatch(10);
+  ASSERT_EQ(taken.messages.size(), 1u);
+  EXPECT_EQ(taken.messages[0]->message.group_key, "b");
+}
+
+TEST(SinkQueueTest, ALargeCompletedMessageGivesUpItsBuffer) {
+  SinkQueue q(1 << 30);
+  auto big = Msg("a", 0, 1 << 20);
+  ASSERT_TRUE(q.Push(big, std::chrono::milliseconds(0)));
+  q.Complete(q.TakeBatch(10));
+  auto next = Msg("b", 1);
+  ASSERT_TRUE(q.Push(next, std::chrono::milliseconds(0)));
+  ASSERT_NE(next, nullptr);
+  EXPECT_LT(next->message.json.capacity(), size_t{1} << 20);
+}
+
 TEST(SinkQueueTest, BatchKeepsGroupOrder) {
   SinkQueue q(1 << 20);
   for (uint32_t i = 0; i < 5; ++i) Push(q, Msg(i % 2 ? "odd" : "even", i));
