@@ -4,10 +4,7 @@ namespace sluice::pipeline {
 
 namespace {
 constexpr size_t kMaxSpareGroups = 4096;
-constexpr size_t kMaxSpareMessages = 512;
-// A recycled message's JSON keeps its buffer only up to this size, so that
-// the spares hold at most a few megabytes.
-constexpr size_t kMaxKeptJsonCapacity = 8192;
+constexpr size_t kMaxSpareMessages = 64;
 }  // namespace
 
 void QueuedMessage::Recycle() {
@@ -19,11 +16,10 @@ void QueuedMessage::Recycle() {
   m.table_name.clear();
   m.group_key.clear();
   m.idempotency_key.clear();
-  if (m.json.capacity() > kMaxKeptJsonCapacity) {
-    std::string().swap(m.json);
-  } else {
-    m.json.clear();
-  }
+  // The JSON's buffer is freed, not kept: sinks that copy the JSON (the pull
+  // queue) then reuse it for their copy. Keeping it raised the http_pull
+  // sink's peak RSS from about 120 to 180-200 MB on W1 (docs/performance.md).
+  std::string().swap(m.json);
   m.route.reset();
   m.hold_error.clear();
   ticket = 0;

@@ -29,7 +29,8 @@ struct QueuedMessage {
   std::chrono::steady_clock::time_point enqueued_at;
   QueuedMessage* next = nullptr;  // the group's next queued message (owned by the queue)
 
-  // Back to a default message for reuse; short strings keep their capacity.
+  // Back to a default message for reuse: the key strings keep their
+  // buffers, the JSON's is freed.
   void Recycle();
 };
 
@@ -84,9 +85,9 @@ class SinkQueue {
 
   // The batch is done (delivered or given up): frees its bytes and lets its
   // groups' next messages become ready. Its messages are kept for Push to
-  // hand back (up to a few hundred), so that the producer's next messages
-  // reuse them and their strings instead of allocating anew on one thread
-  // and freeing on another.
+  // hand back (up to 64), so that the producer's next messages reuse them
+  // and their key strings instead of allocating anew on one thread and
+  // freeing on another.
   void Complete(TakenBatch batch);
 
   // Messages that could be taken now, and when the oldest of them arrived.
