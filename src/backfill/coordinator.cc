@@ -45,6 +45,23 @@ bool MapColumns(const source::RelationInfo& rel, const TableShape& shape,
   return true;
 }
 
+// Which relation a page of `shape` is emitted with, given the stream's last
+// one for its table (`stream`, null when none came yet), and the page's
+// columns for each of that relation's columns (`column_map`).
+enum class PageRelation : unsigned char {
+  kStream,   // `stream`: its columns fit the shape
+  kCatalog,  // one built from the catalog, in shape order
+  kReread,   // the stream's columns changed while the page was read
+};
+PageRelation ChoosePageRelation(const source::RelationInfo* stream, const TableShape& shape,
+                                bool accept_catalog_columns, std::vector<size_t>* column_map) {
+  if (stream != nullptr && MapColumns(*stream, shape, column_map)) return PageRelation::kStream;
+  if (stream != nullptr && !accept_catalog_columns) return PageRelation::kReread;
+  column_map->clear();
+  for (size_t i = 0; i < shape.columns.size(); ++i) column_map->push_back(i);
+  return PageRelation::kCatalog;
+}
+
 // Sets `values` to page row `row` in the order of `column_map`.
 void RowValues(const source::TextRows& rows, size_t row, const std::vector<size_t>& column_map,
                std::vector<ColumnValue>& values) {
@@ -228,26 +245,28 @@ PageResult BackfillCoordinator::EmitPage(int64_t id, size_t sink, const Page& pa
   // page is read again).
   source::RelationRef rel;
   std::vector<size_t> column_map;
-  if (auto known = stream_relations_.find(shape.oid); known != stream_relations_.end()) {
-    if (MapColumns(*known->second, shape, &column_map)) {
-      rel = known->second;
-    } else if (!page.accept_catalog_columns) {
+  const auto known = stream_relations_.find(shape.oid);
+  const source::RelationRef* stream = known != stream_relations_.end() ? &known->second : nullptr;
+  switch (ChoosePageRelation(stream ? stream->get() : nullptr, shape, page.accept_catalog_columns,
+                             &column_map)) {
+    case PageRelation::kStream:
+      rel = *stream;
+      break;
+    case PageRelation::kReread:
       r.kind = PageResult::Kind::kReread;
       r.error =
           "the columns of " + shape.schema + "." + shape.table + " changed while the page was read";
       return r;
+    case PageRelation::kCatalog: {
+      auto built = CatalogRelation(shape);
+      if (!built.ok()) {
+        r.kind = PageResult::Kind::kReread;
+        r.error = built.status().message();
+        return r;
+      }
+      rel = *built;
+      break;
     }
-  }
-  if (!rel) {
-    auto built = CatalogRelation(shape);
-    if (!built.ok()) {
-      r.kind = PageResult::Kind::kReread;
-      r.error = built.status().message();
-      return r;
-    }
-    rel = *built;
-    column_map.clear();
-    for (size_t i = 0; i < shape.columns.size(); ++i) column_map.push_back(i);
   }
 
   source::Change c;
@@ -363,17 +382,22 @@ RenderedRecords BackfillCoordinator::RenderRecords(const TableShape& shape,
   std::vector<size_t> column_map;
   {
     std::lock_guard lock(mu_);
-    auto stream = shared_stream_relations_.find(shape.oid);
-    if (stream != shared_stream_relations_.end() &&
-        MapColumns(*stream->second, shape, &column_map)) {
-      rel = stream->second;
-    } else if (stream == shared_stream_relations_.end() || accept_catalog_columns) {
-      auto catalog = shared_catalog_relations_.find(shape.id);
-      if (catalog != shared_catalog_relations_.end()) {
-        rel = catalog->second;
-        column_map.clear();
-        for (size_t i = 0; i < shape.columns.size(); ++i) column_map.push_back(i);
-      }
+    const auto stream = shared_stream_relations_.find(shape.oid);
+    const bool has_stream = stream != shared_stream_relations_.end();
+    switch (ChoosePageRelation(has_stream ? stream->second.get() : nullptr, shape,
+                               accept_catalog_columns, &column_map)) {
+      case PageRelation::kStream:
+        rel = stream->second;
+        break;
+      case PageRelation::kReread:
+        break;
+      case PageRelation::kCatalog:
+        // Only once the reader thread has built it.
+        if (auto catalog = shared_catalog_relations_.find(shape.id);
+            catalog != shared_catalog_relations_.end()) {
+          rel = catalog->second;
+        }
+        break;
     }
   }
   RenderedRecords out;

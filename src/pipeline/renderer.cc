@@ -2,9 +2,9 @@
 
 #include <charconv>
 #include <cstdio>
-#include <ctime>
 
 #include "common/base64.h"
+#include "common/civil_date.h"
 #include "common/json_writer.h"
 
 namespace sluice::pipeline {
@@ -97,18 +97,10 @@ std::string FormatCommitTimestamp(int64_t unix_us) {
     in_day += 86400;
     days -= 1;
   }
-  // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's
-  // civil_from_days); gmtime_r takes glibc's time zone lock on every call,
-  // and with one-row transactions this runs for every change.
-  const int64_t z = days + 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  const int64_t day = doy - (153 * mp + 2) / 5 + 1;
-  const int64_t month = mp < 10 ? mp + 3 : mp - 9;
-  const int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  // Not gmtime_r: it takes glibc's time zone lock on every call, and with
+  // one-row transactions this runs for every change.
+  int64_t year, month, day;
+  CivilFromDays(days, &year, &month, &day);
   char buf[96];
   if (year < 0 || year > 9999) {
     std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%06lldZ",
@@ -118,28 +110,9 @@ std::string FormatCommitTimestamp(int64_t unix_us) {
                   static_cast<long long>(micros));
     return buf;
   }
-  // "YYYY-MM-DDTHH:MM:SS.ffffffZ"
-  auto put = [](char* at, int64_t value, int width) {
-    for (int i = width - 1; i >= 0; --i) {
-      at[i] = static_cast<char>('0' + value % 10);
-      value /= 10;
-    }
-  };
-  put(buf, year, 4);
-  buf[4] = '-';
-  put(buf + 5, month, 2);
-  buf[7] = '-';
-  put(buf + 8, day, 2);
-  buf[10] = 'T';
-  put(buf + 11, in_day / 3600, 2);
-  buf[13] = ':';
-  put(buf + 14, in_day / 60 % 60, 2);
-  buf[16] = ':';
-  put(buf + 17, in_day % 60, 2);
-  buf[19] = '.';
-  put(buf + 20, micros, 6);
-  buf[26] = 'Z';
-  return std::string(buf, 27);
+  const char* end = values::WriteIsoTimestamp(buf, year, month, day, in_day / 3600,
+                                              in_day / 60 % 60, in_day % 60, micros, true);
+  return std::string(buf, static_cast<size_t>(end - buf));
 }
 
 std::vector<std::string_view> RecordKeyValues(const Change& change) {

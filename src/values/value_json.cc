@@ -489,17 +489,10 @@ char* WritePadded(char* p, int64_t v, int width) {
   return p;
 }
 
-// Writes "YYYY-MM-DDTHH:MM:SS.ffffff[Z]" in quotes. Years outside 0000..9999
-// use the ISO 8601 expanded form with a sign and six digits, as ECMAScript
-// does: "+010000-01-01T...", "-000043-03-15T..." (astronomical numbering:
-// 1 BC is year 0000, 44 BC is -000043).
-void AppendIsoTimestamp(std::string& out, int64_t year, int64_t month, int64_t day, int64_t hour,
+}  // namespace
+
+char* WriteIsoTimestamp(char* p, int64_t year, int64_t month, int64_t day, int64_t hour,
                         int64_t minute, int64_t second, int64_t micros, bool utc) {
-  // Composed on the stack and appended once: every timestamp column of
-  // every row comes through here.
-  char buf[96];
-  char* p = buf;
-  *p++ = '"';
   if (year >= 0 && year <= 9999) {
     p = WritePadded(p, year, 4);
   } else {
@@ -519,6 +512,18 @@ void AppendIsoTimestamp(std::string& out, int64_t year, int64_t month, int64_t d
   *p++ = '.';
   p = WritePadded(p, micros, 6);
   if (utc) *p++ = 'Z';
+  return p;
+}
+
+namespace {
+
+// The same in quotes, composed on the stack and appended once: every
+// timestamp column of every row comes through here.
+void AppendIsoTimestamp(std::string& out, int64_t year, int64_t month, int64_t day, int64_t hour,
+                        int64_t minute, int64_t second, int64_t micros, bool utc) {
+  char buf[kIsoTimestampMax + 2];
+  buf[0] = '"';
+  char* p = WriteIsoTimestamp(buf + 1, year, month, day, hour, minute, second, micros, utc);
   *p++ = '"';
   out.append(buf, static_cast<size_t>(p - buf));
 }

@@ -55,4 +55,13 @@ TypeRef ArrayOf(TypeRef element, char delimiter = ',');
 //   malformed array (not Postgres' array output) becomes one string.
 void AppendValueJson(std::string& out, const TypeInfo& type, std::string_view text);
 
+// Writes "YYYY-MM-DDTHH:MM:SS.ffffff" (then 'Z' when `utc`) at `p`, without
+// quotes; years outside 0000..9999 in the ISO 8601 expanded form with a sign
+// and six digits ("+010000-01-01T...", "-000043-03-15T...": astronomical
+// numbering, 1 BC is year 0000), as ECMAScript does. Returns the end;
+// writes at most kIsoTimestampMax bytes for years Postgres supports.
+constexpr size_t kIsoTimestampMax = 48;
+char* WriteIsoTimestamp(char* p, int64_t year, int64_t month, int64_t day, int64_t hour,
+                        int64_t minute, int64_t second, int64_t micros, bool utc);
+
 }  // namespace sluice::values
