@@ -83,6 +83,9 @@ const settings = {
   // W4 http_pull consumer: workers long polling the stream.
   w4_pull_workers: intEnv('BENCH_W4_PULL_WORKERS', 4),
   status_interval_ms: intEnv('BENCH_STATUS_INTERVAL_MS', 100),
+  // Sluice's `streaming` (large transactions streamed while in progress);
+  // `0` measures it with Postgres holding them until their commit.
+  streaming: env.BENCH_STREAMING !== '0',
   // W4 measures a steady daemon: Sluice's default (10 s) unless set.
   w4_status_interval_ms: env.BENCH_W4_STATUS_INTERVAL_MS ? intEnv('BENCH_W4_STATUS_INTERVAL_MS') : null,
   output: env.BENCH_OUTPUT || path.join(BENCH_DIR, 'results', 'latest.json'),
@@ -438,7 +441,7 @@ databases:
     url: postgres://postgres@${pgEnv.PGHOST}:${pgEnv.PGPORT}/postgres
     slot: {name: ${slot}}
     publication: {name: ${publication}}
-${statusIntervalMs ? `    status_interval_ms: ${statusIntervalMs}\n` : ''}sinks:
+${settings.streaming ? '' : '    streaming: false\n'}${statusIntervalMs ? `    status_interval_ms: ${statusIntervalMs}\n` : ''}sinks:
   - name: bench
     batch_size: ${batchSize}
 ${extraSink}    destination: ${destination}

@@ -131,6 +131,12 @@ class BackfillCoordinator : public source::ChangeHandler {
   void OnCommit(const source::TransactionInfo& txn) override;
   void OnIdle(Lsn wal_end) override;
   Status OnLogicalMessage(std::string_view prefix, std::string_view content) override;
+  // Passed through: a change rendered on arrival is not yet part of the
+  // stream (it is seen again, in OnChange, at its commit).
+  bool RenderAhead(const source::Change& change, std::string& record,
+                   std::string& changes) override {
+    return downstream_.RenderAhead(change, record, changes);
+  }
 
   uint64_t run() const { return run_; }
 

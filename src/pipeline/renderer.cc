@@ -134,30 +134,47 @@ std::vector<std::string_view> RecordKeyValues(const Change& change) {
 
 void RenderRecord(const Change& change, std::string& out) { AppendRow(out, change, true); }
 
+void RenderRecordAndChanges(const Change& change, std::string& record, std::string& changes) {
+  switch (change.action) {
+    case Action::kInsert:
+    case Action::kUpdate:
+    case Action::kRead:
+      AppendRow(record, change, true);
+      break;
+    case Action::kDelete:
+      AppendRow(record, change, false);
+      break;
+    case Action::kTruncate:
+      record.append("null");
+      break;
+  }
+  if (change.action == Action::kUpdate) AppendChanges(changes, change);
+}
+
 void RenderChangePrefix(const Change& change, std::string& out) {
   out.append("{\"record\":");
   switch (change.action) {
     case Action::kInsert:
     case Action::kUpdate:
     case Action::kRead:
-      if (change.rendered_record.empty()) {
-        AppendRow(out, change, true);
-      } else {
-        out.append(change.rendered_record);
-      }
-      break;
     case Action::kDelete:
-      AppendRow(out, change, false);
+      if (!change.rendered_record.empty()) {
+        out.append(change.rendered_record);
+      } else {
+        AppendRow(out, change, change.action != Action::kDelete);
+      }
       break;
     case Action::kTruncate:
       out.append("null");
       break;
   }
   out.append(",\"changes\":");
-  if (change.action == Action::kUpdate) {
-    AppendChanges(out, change);
-  } else {
+  if (change.action != Action::kUpdate) {
     out.append("null");
+  } else if (!change.rendered_changes.empty()) {
+    out.append(change.rendered_changes);
+  } else {
+    AppendChanges(out, change);
   }
   out.append(",\"action\":\"").append(ActionName(change.action)).append("\",\"metadata\":{");
   const auto& rel = change.relation ? change.relation : change.truncated.front();

@@ -18,6 +18,12 @@ void RenderChangePrefix(const source::Change& change, std::string& out);
 // read): {"column":value,...}.
 void RenderRecord(const source::Change& change, std::string& out);
 
+// Appends the "record" object of a row change (a delete's is its old row) to
+// `record` and, for an update, its "changes" object to `changes`: the parts
+// of the message that do not depend on the commit.
+void RenderRecordAndChanges(const source::Change& change, std::string& record,
+                            std::string& changes);
+
 // The sink-specific end: `"sink":{...},"database":{...}}}`. Precomputed once
 // per sink.
 std::string RenderSinkSuffix(const std::string& sink_id, const std::string& sink_name,

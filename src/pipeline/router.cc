@@ -70,6 +70,17 @@ void Router::OnCommit(const source::TransactionInfo& txn) { acks_.CommitTransact
 
 void Router::OnIdle(Lsn wal_end) { acks_.Idle(wal_end); }
 
+bool Router::RenderAhead(const source::Change& change, std::string& record, std::string& changes) {
+  if (!change.relation || change.action == Action::kTruncate) return false;
+  const source::RelationInfo& rel = *change.relation;
+  const bool wanted = std::any_of(sinks_.begin(), sinks_.end(), [&](const RoutedSink& sink) {
+    return sink.config->active && SinkWants(*sink.config, rel.schema, rel.table, change.action);
+  });
+  if (!wanted) return false;
+  RenderRecordAndChanges(change, record, changes);
+  return true;
+}
+
 const std::vector<size_t>& Router::GroupIndexes(size_t sink, const source::RelationInfo& rel) {
   GroupColumns& g = group_columns_[sink][rel.oid];
   if (g.relation_version != rel.version || g.indexes.empty()) {

@@ -46,6 +46,10 @@ class Router : public source::ChangeHandler {
   Status OnChange(const source::Change& change) override;
   void OnCommit(const source::TransactionInfo& txn) override;
   void OnIdle(Lsn wal_end) override;
+  // Renders the record (and an update's changes) of a streamed change that
+  // some active sink wants, while its transaction is still arriving.
+  bool RenderAhead(const source::Change& change, std::string& record,
+                   std::string& changes) override;
 
   // A backfill's row (action read) for sink `sink` only, at the position of
   // the watermark that released it (inside that watermark's transaction).

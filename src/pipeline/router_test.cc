@@ -104,6 +104,30 @@ TEST_F(RouterTest, RoutesByScopeAndRendersPerSink) {
             "1");
 }
 
+TEST_F(RouterTest, RendersAheadOnlyWhatAnActiveSinkWants) {
+  std::string record, changes;
+  ASSERT_TRUE(
+      router_->RenderAhead(Insert(Table("public", "users"), 0, "2", "bob"), record, changes));
+  EXPECT_EQ(record, R"({"id":2,"customer":"bob"})");
+  EXPECT_EQ(changes, "");
+  // Only sink 1 wants public.users; paused, no sink does.
+  c1_.active = false;
+  record.clear();
+  EXPECT_FALSE(
+      router_->RenderAhead(Insert(Table("public", "users"), 0, "2", "bob"), record, changes));
+  EXPECT_EQ(record, "");
+  EXPECT_TRUE(
+      router_->RenderAhead(Insert(Table("public", "orders"), 0, "1", "ada"), record, changes));
+  // Rendered ahead, the message is the same.
+  source::Change change = Insert(Table("public", "orders"), 0, "1", "ada");
+  change.rendered_record = record;
+  std::string ahead, not_ahead;
+  RenderChangePrefix(change, ahead);
+  change.rendered_record = {};
+  RenderChangePrefix(change, not_ahead);
+  EXPECT_EQ(ahead, not_ahead);
+}
+
 TEST_F(RouterTest, SkipsMessagesAlreadyRoutedAfterReconnect) {
   auto rel = Table("public", "orders");
   router_->OnBegin({1, 200, 0, 0});

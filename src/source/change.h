@@ -62,9 +62,14 @@ struct Change {
   // Set for backfill reads (backfill id and key); empty: derived from
   // `position`.
   std::string_view idempotency_key;
-  // The message's "record" object when it was rendered ahead (backfill reads,
-  // by the worker that read the page); empty: rendered from the values.
+  // The message's "record" object (for a delete, the old row) when it was
+  // rendered ahead: by the backfill worker that read the page, or while a
+  // streamed transaction arrived (ChangeHandler::RenderAhead); empty:
+  // rendered from the values.
   std::string_view rendered_record;
+  // An update's "changes" object, rendered ahead with the record; empty:
+  // rendered from the values.
+  std::string_view rendered_changes;
 };
 
 // The value new-tuple column `i` stands for: unchanged TOAST takes the old
@@ -106,6 +111,21 @@ class ChangeHandler {
     (void)prefix;
     (void)content;
     return Status::Ok();
+  }
+  // A row change of a streamed transaction that has just arrived, long
+  // before its commit (the change is passed to OnChange again then). The
+  // handler may render now what does not depend on the commit: it appends
+  // the message's "record" object to `record` and, for an update, the
+  // "changes" object to `changes`, and returns true; they come back with the
+  // change at its commit as Change::rendered_record and rendered_changes if
+  // the table's columns are still the same. The change has no position,
+  // commit time or annotations yet, and its relation carries no key
+  // columns. False: nothing rendered (no sink wants the change).
+  virtual bool RenderAhead(const Change& change, std::string& record, std::string& changes) {
+    (void)change;
+    (void)record;
+    (void)changes;
+    return false;
   }
 };
 

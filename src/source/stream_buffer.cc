@@ -8,11 +8,9 @@
 namespace sluice::source {
 namespace {
 
-void PutU32(std::string& out, uint32_t v) {
-  char b[4];
-  std::memcpy(b, &v, 4);
-  out.append(b, 4);
-}
+// A record: u32 length, u32 annex length, u32 subxid, then the bytes and the
+// annex.
+constexpr size_t kHeaderBytes = 12;
 
 uint32_t GetU32(const char* p) {
   uint32_t v;
@@ -27,24 +25,27 @@ StreamBuffer::StreamBuffer(std::string spill_dir, uint64_t memory_cap)
 
 StreamBuffer::~StreamBuffer() { Clear(); }
 
-Status StreamBuffer::Append(uint32_t xid, uint32_t subxid, std::string_view bytes) {
+Status StreamBuffer::Append(uint32_t xid, uint32_t subxid, std::string_view bytes,
+                            std::string_view annex) {
   Txn& txn = txns_[xid];
+  char header[kHeaderBytes];
+  const auto len = static_cast<uint32_t>(bytes.size());
+  const auto annex_len = static_cast<uint32_t>(annex.size());
+  std::memcpy(header, &len, 4);
+  std::memcpy(header + 4, &annex_len, 4);
+  std::memcpy(header + 8, &subxid, 4);
+  const size_t record_bytes = kHeaderBytes + bytes.size() + annex.size();
   if (txn.file != nullptr) {
-    char header[8];
-    const auto len = static_cast<uint32_t>(bytes.size());
-    std::memcpy(header, &len, 4);
-    std::memcpy(header + 4, &subxid, 4);
-    if (std::fwrite(header, 1, 8, txn.file) != 8 ||
-        std::fwrite(bytes.data(), 1, bytes.size(), txn.file) != bytes.size()) {
+    if (std::fwrite(header, 1, kHeaderBytes, txn.file) != kHeaderBytes ||
+        (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), txn.file) != bytes.size()) ||
+        (!annex.empty() && std::fwrite(annex.data(), 1, annex.size(), txn.file) != annex.size())) {
       return Status::Retryable("cannot write spill file " + txn.path + ": " + std::strerror(errno));
     }
-    spilled_bytes_ += 8 + bytes.size();
+    spilled_bytes_ += record_bytes;
     return Status::Ok();
   }
-  PutU32(txn.memory, static_cast<uint32_t>(bytes.size()));
-  PutU32(txn.memory, subxid);
-  txn.memory.append(bytes);
-  memory_bytes_ += 8 + bytes.size();
+  txn.memory.append(header, kHeaderBytes).append(bytes).append(annex);
+  memory_bytes_ += record_bytes;
   while (memory_bytes_ > memory_cap_) {
     SLUICE_RETURN_IF_ERROR(SpillLargest());
   }
@@ -101,7 +102,8 @@ void StreamBuffer::Abort(uint32_t xid, uint32_t subxid) {
   }
 }
 
-Status StreamBuffer::Replay(uint32_t xid, const std::function<Status(std::string_view)>& fn) {
+Status StreamBuffer::Replay(
+    uint32_t xid, const std::function<Status(std::string_view bytes, std::string_view annex)>& fn) {
   auto it = txns_.find(xid);
   if (it == txns_.end()) return Status::Ok();
   Txn& txn = it->second;
@@ -111,25 +113,32 @@ Status StreamBuffer::Replay(uint32_t xid, const std::function<Status(std::string
     std::fflush(txn.file);
     std::rewind(txn.file);
     std::vector<char> buf;
-    char header[8];
-    while (result.ok() && std::fread(header, 1, 8, txn.file) == 8) {
+    char header[kHeaderBytes];
+    while (result.ok() && std::fread(header, 1, kHeaderBytes, txn.file) == kHeaderBytes) {
       const uint32_t len = GetU32(header);
-      const uint32_t subxid = GetU32(header + 4);
-      buf.resize(len);
-      if (len > 0 && std::fread(buf.data(), 1, len, txn.file) != len) {
+      const uint32_t annex_len = GetU32(header + 4);
+      const uint32_t subxid = GetU32(header + 8);
+      const size_t total = size_t{len} + annex_len;
+      buf.resize(total);
+      if (total > 0 && std::fread(buf.data(), 1, total, txn.file) != total) {
         result = Status::Retryable("spill file " + txn.path + " is truncated");
         break;
       }
-      if (!skip(subxid)) result = fn(std::string_view(buf.data(), len));
+      if (!skip(subxid)) {
+        result =
+            fn(std::string_view(buf.data(), len), std::string_view(buf.data() + len, annex_len));
+      }
     }
   }
   size_t off = 0;
-  while (result.ok() && off + 8 <= txn.memory.size()) {
-    const uint32_t len = GetU32(txn.memory.data() + off);
-    const uint32_t subxid = GetU32(txn.memory.data() + off + 4);
-    off += 8;
-    if (!skip(subxid)) result = fn(std::string_view(txn.memory.data() + off, len));
-    off += len;
+  while (result.ok() && off + kHeaderBytes <= txn.memory.size()) {
+    const char* p = txn.memory.data() + off;
+    const uint32_t len = GetU32(p);
+    const uint32_t annex_len = GetU32(p + 4);
+    const uint32_t subxid = GetU32(p + 8);
+    p += kHeaderBytes;
+    if (!skip(subxid)) result = fn(std::string_view(p, len), std::string_view(p + len, annex_len));
+    off += kHeaderBytes + len + annex_len;
   }
   Drop(txn);
   txns_.erase(it);

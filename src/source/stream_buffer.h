@@ -28,16 +28,19 @@ class StreamBuffer {
   StreamBuffer& operator=(const StreamBuffer&) = delete;
 
   // Appends one message of top-level transaction `xid`, sent on behalf of
-  // (sub)transaction `subxid`.
-  Status Append(uint32_t xid, uint32_t subxid, std::string_view bytes);
+  // (sub)transaction `subxid`, with `annex`: what the caller derived from it
+  // on arrival, handed back with it on replay (and counted, spilled and
+  // dropped with it).
+  Status Append(uint32_t xid, uint32_t subxid, std::string_view bytes, std::string_view annex = {});
   // Subtransaction `subxid` of `xid` rolled back (or the whole transaction
   // when subxid == xid).
   void Abort(uint32_t xid, uint32_t subxid);
-  // Calls `fn` with each surviving message of `xid` in arrival order, then
+  // Calls `fn` with each surviving message of `xid` and its annex, in arrival order, then
   // forgets the transaction. `fn`'s view is valid only during the call. The
   // first error from `fn` stops the replay and is returned (the transaction
   // is forgotten either way: the server will send it again).
-  Status Replay(uint32_t xid, const std::function<Status(std::string_view)>& fn);
+  Status Replay(uint32_t xid,
+                const std::function<Status(std::string_view bytes, std::string_view annex)>& fn);
   // Forgets every transaction and deletes spill files (after a reconnect).
   void Clear();
 
@@ -47,7 +50,7 @@ class StreamBuffer {
 
  private:
   struct Txn {
-    std::string memory;  // records: u32 length, u32 subxid, bytes
+    std::string memory;  // records: u32 length, u32 annex length, u32 subxid, bytes, annex
     FILE* file = nullptr;
     std::string path;
     std::set<uint32_t> aborted_subxids;

@@ -19,8 +19,10 @@ class StreamBufferTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::vector<std::string> ReplayAll(StreamBuffer& b, uint32_t xid) {
     std::vector<std::string> out;
-    EXPECT_TRUE(b.Replay(xid, [&](std::string_view v) {
+    // A record with an annex reads "bytes|annex".
+    EXPECT_TRUE(b.Replay(xid, [&](std::string_view v, std::string_view annex) {
                    out.emplace_back(v);
+                   if (!annex.empty()) out.back().append("|").append(annex);
                    return Status::Ok();
                  }).ok());
     return out;
@@ -59,6 +61,28 @@ TEST_F(StreamBufferTest, SpillsPastTheMemoryCapAndReplaysEverything) {
   EXPECT_EQ(FilesInDir(), 0u);
 }
 
+TEST_F(StreamBufferTest, AnnexesComeBackWithTheirRecordsFromMemoryAndSpillFile) {
+  StreamBuffer in_memory(dir_.string(), 1 << 20);
+  ASSERT_TRUE(in_memory.Append(3, 3, "a", "rendered-a").ok());
+  ASSERT_TRUE(in_memory.Append(3, 3, "b").ok());
+  ASSERT_TRUE(in_memory.Append(3, 3, "", "annex-only").ok());
+  EXPECT_EQ(in_memory.memory_bytes(), 3 * 12 + 2 + 10 + 10u);
+  EXPECT_EQ(ReplayAll(in_memory, 3),
+            (std::vector<std::string>{"a|rendered-a", "b", "|annex-only"}));
+
+  StreamBuffer spilled(dir_.string(), 200);
+  std::vector<std::string> expected;
+  for (int i = 0; i < 100; ++i) {
+    const std::string annex = i % 3 ? "annex-" + std::to_string(i) : "";
+    ASSERT_TRUE(spilled.Append(4, i % 5 ? 4 : 5, "msg-" + std::to_string(i), annex).ok());
+    if (i % 5 != 0)
+      expected.push_back("msg-" + std::to_string(i) + (annex.empty() ? "" : "|" + annex));
+  }
+  EXPECT_GT(spilled.spilled_bytes(), 0u);
+  spilled.Abort(4, 5);
+  EXPECT_EQ(ReplayAll(spilled, 4), expected);
+}
+
 TEST_F(StreamBufferTest, AbortDiscardsTransactionAndItsSpillFile) {
   StreamBuffer b(dir_.string(), 100);
   for (int i = 0; i < 50; ++i) ASSERT_TRUE(b.Append(9, 9, "0123456789").ok());
@@ -92,7 +116,7 @@ TEST_F(StreamBufferTest, ReplayErrorStopsAndForgets) {
   ASSERT_TRUE(b.Append(1, 1, "a").ok());
   ASSERT_TRUE(b.Append(1, 1, "b").ok());
   int calls = 0;
-  Status st = b.Replay(1, [&](std::string_view) {
+  Status st = b.Replay(1, [&](std::string_view, std::string_view) {
     ++calls;
     return Status::Retryable("sink queue closed");
   });

@@ -1,5 +1,6 @@
 #include "source/transaction_assembler.h"
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
@@ -30,6 +31,22 @@ void ConvertTuple(const pgoutput::TupleData& tuple, std::vector<ColumnValue>& ou
   }
 }
 
+// An annex (see RenderAhead): u64 relation version, u32 record length, the
+// record, the changes.
+constexpr size_t kAnnexHeader = 12;
+
+// The columns a message's record and changes are rendered from: the same
+// names, in the same order, with the same types.
+bool SameColumns(const RelationInfo& a, const RelationInfo& b) {
+  if (a.oid != b.oid || a.columns.size() != b.columns.size()) return false;
+  for (size_t i = 0; i < a.columns.size(); ++i) {
+    if (a.columns[i].name != b.columns[i].name || a.columns[i].type != b.columns[i].type) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -56,6 +73,7 @@ void TransactionAssembler::Reset() {
   replaying_ = false;
   decoder_.set_in_stream(false);
   streams_.Clear();
+  ahead_.clear();
   annotations_.clear();
 }
 
@@ -83,9 +101,11 @@ Status TransactionAssembler::Handle(const pgoutput::Message& message, std::strin
       // transaction, and later changes need them.
       const bool is_schema = std::holds_alternative<pgoutput::Relation>(message) ||
                              std::holds_alternative<pgoutput::Type>(message);
+      if (const auto* rel = std::get_if<pgoutput::Relation>(&message)) NoteAheadRelation(*rel);
+      const std::string_view annex = is_schema ? std::string_view() : RenderAhead(message);
       const auto subxid = std::visit([](const auto& m) { return XidOf(m); }, message);
       return streams_.Append(stream_xid_, is_schema ? stream_xid_ : subxid.value_or(stream_xid_),
-                             raw);
+                             raw, annex);
     }
   }
   return std::visit(
@@ -135,7 +155,10 @@ Status TransactionAssembler::Handle(const pgoutput::Message& message, std::strin
         } else if constexpr (std::is_same_v<T, pgoutput::StreamCommit>) {
           return ReplayStream(m);
         } else if constexpr (std::is_same_v<T, pgoutput::StreamAbort>) {
-          if (m.subxid == m.xid) ++stats_.aborted_streams;
+          if (m.subxid == m.xid) {
+            ++stats_.aborted_streams;
+            ahead_.erase(m.xid);
+          }
           streams_.Abort(m.xid, m.subxid);
           return Status::Ok();
         } else {
@@ -160,11 +183,20 @@ Status TransactionAssembler::ReplayStream(const pgoutput::StreamCommit& commit) 
   auto saved_relations = relations_;
   const bool saved_in_stream = decoder_.in_stream();
   decoder_.set_in_stream(true);
-  Status status = streams_.Replay(commit.xid, [&](std::string_view raw) -> Status {
-    auto decoded = decoder_.Decode(raw);
-    if (!decoded.ok()) return decoded.status();
-    return Handle(*decoded, raw);
-  });
+  auto ahead = ahead_.find(commit.xid);
+  replay_ahead_ = ahead == ahead_.end() ? nullptr : &ahead->second;
+  compared_ahead_version_ = 0;
+  Status status =
+      streams_.Replay(commit.xid, [&](std::string_view raw, std::string_view annex) -> Status {
+        auto decoded = decoder_.Decode(raw);
+        if (!decoded.ok()) return decoded.status();
+        replay_annex_ = annex;
+        Status handled = Handle(*decoded, raw);
+        replay_annex_ = {};
+        return handled;
+      });
+  replay_ahead_ = nullptr;
+  ahead_.erase(commit.xid);
   decoder_.set_in_stream(saved_in_stream);
   replaying_ = false;
   relations_ = std::move(saved_relations);
@@ -176,7 +208,8 @@ Status TransactionAssembler::ReplayStream(const pgoutput::StreamCommit& commit) 
   return Status::Ok();
 }
 
-Status TransactionAssembler::HandleRelation(const pgoutput::Relation& rel) {
+Result<std::shared_ptr<RelationInfo>> TransactionAssembler::DescribeRelation(
+    const pgoutput::Relation& rel) {
   auto info = std::make_shared<RelationInfo>();
   info->oid = rel.oid;
   info->schema = rel.schema.empty() ? "pg_catalog" : std::string(rel.schema);
@@ -197,6 +230,13 @@ Status TransactionAssembler::HandleRelation(const pgoutput::Relation& rel) {
     col.type = *type ? *type : values::TextType();
     info->columns.push_back(std::move(col));
   }
+  return info;
+}
+
+Status TransactionAssembler::HandleRelation(const pgoutput::Relation& rel) {
+  auto described = DescribeRelation(rel);
+  if (!described.ok()) return described.status();
+  std::shared_ptr<RelationInfo> info = std::move(*described);
   auto pk = catalog_.PrimaryKey(rel.oid);
   if (!pk.ok()) {
     return pk.status().WithContext("reading primary key of " + info->schema + "." + info->table);
@@ -225,6 +265,8 @@ Status TransactionAssembler::EmitRow(Action action, uint32_t relation_oid,
                              " before its Relation message");
   }
   Change& c = change_;
+  c.rendered_record = {};
+  c.rendered_changes = {};
   c.action = action;
   c.position = Position{txn_.commit_lsn, commit_idx_++};
   c.commit_time_us = txn_.commit_time_us;
@@ -254,8 +296,93 @@ Status TransactionAssembler::EmitRow(Action action, uint32_t relation_oid,
       }
     }
   }
+  if (!replay_annex_.empty()) UseRenderedAhead(c);
   ++stats_.changes;
   return handler_.OnChange(c);
+}
+
+void TransactionAssembler::NoteAheadRelation(const pgoutput::Relation& rel) {
+  // Without its types (the catalog could not be read), the transaction's
+  // changes of this table are rendered at the commit instead.
+  auto described = DescribeRelation(rel);
+  ahead_[stream_xid_].latest[rel.oid] = described.ok() ? std::move(*described) : nullptr;
+}
+
+std::string_view TransactionAssembler::RenderAhead(const pgoutput::Message& message) {
+  Change& c = ahead_change_;
+  uint32_t relation_oid = 0;
+  const pgoutput::TupleData* new_tuple = nullptr;
+  const pgoutput::TupleData* old_tuple = nullptr;
+  c.old_is_key_only = false;
+  if (const auto* m = std::get_if<pgoutput::Insert>(&message)) {
+    c.action = Action::kInsert;
+    relation_oid = m->relation_oid;
+    new_tuple = &m->new_tuple;
+  } else if (const auto* m = std::get_if<pgoutput::Update>(&message)) {
+    c.action = Action::kUpdate;
+    relation_oid = m->relation_oid;
+    new_tuple = &m->new_tuple;
+    old_tuple = m->old_tuple ? &*m->old_tuple : nullptr;
+    c.old_is_key_only = m->old_is_key_only;
+  } else if (const auto* m = std::get_if<pgoutput::Delete>(&message)) {
+    c.action = Action::kDelete;
+    relation_oid = m->relation_oid;
+    old_tuple = &m->old_tuple;
+    c.old_is_key_only = m->old_is_key_only;
+  } else {
+    return {};
+  }
+  AheadRelations& ahead = ahead_[stream_xid_];
+  RelationRef relation;
+  if (auto it = ahead.latest.find(relation_oid); it != ahead.latest.end()) {
+    relation = it->second;
+  } else if (auto cached = relations_.find(relation_oid); cached != relations_.end()) {
+    relation = cached->second;
+  }
+  if (!relation) return {};
+  c.relation = relation;
+  c.new_values.clear();
+  c.old_values.clear();
+  if (new_tuple) ConvertTuple(*new_tuple, c.new_values);
+  c.has_old = old_tuple != nullptr;
+  if (old_tuple) ConvertTuple(*old_tuple, c.old_values);
+  const size_t ncols = relation->columns.size();
+  // A tuple that does not fit is left for the commit to report.
+  if ((new_tuple && c.new_values.size() != ncols) || (old_tuple && c.old_values.size() != ncols)) {
+    return {};
+  }
+  annex_.assign(kAnnexHeader, '\0');
+  ahead_changes_.clear();
+  if (!handler_.RenderAhead(c, annex_, ahead_changes_)) return {};
+  const uint64_t version = relation->version;
+  const auto record_len = static_cast<uint32_t>(annex_.size() - kAnnexHeader);
+  std::memcpy(annex_.data(), &version, 8);
+  std::memcpy(annex_.data() + 8, &record_len, 4);
+  annex_.append(ahead_changes_);
+  ahead.by_version.emplace(version, std::move(relation));
+  ++stats_.rendered_ahead;
+  return annex_;
+}
+
+void TransactionAssembler::UseRenderedAhead(Change& c) {
+  if (replay_ahead_ == nullptr || replay_annex_.size() < kAnnexHeader) return;
+  uint64_t version;
+  uint32_t record_len;
+  std::memcpy(&version, replay_annex_.data(), 8);
+  std::memcpy(&record_len, replay_annex_.data() + 8, 4);
+  if (kAnnexHeader + record_len > replay_annex_.size()) return;
+  if (version != c.relation->version &&
+      (version != compared_ahead_version_ || c.relation->version != compared_version_)) {
+    auto it = replay_ahead_->by_version.find(version);
+    compared_ahead_version_ = version;
+    compared_version_ = c.relation->version;
+    compared_same_ = it != replay_ahead_->by_version.end() && it->second &&
+                     SameColumns(*it->second, *c.relation);
+  }
+  if (version != c.relation->version && !compared_same_) return;
+  c.rendered_record = replay_annex_.substr(kAnnexHeader, record_len);
+  c.rendered_changes = replay_annex_.substr(kAnnexHeader + record_len);
+  ++stats_.rendered_ahead_used;
 }
 
 Status TransactionAssembler::EmitTruncate(const pgoutput::Truncate& truncate) {

@@ -27,6 +27,11 @@ struct AssemblerStats {
   uint64_t changes = 0;
   uint64_t streamed_transactions = 0;
   uint64_t aborted_streams = 0;
+  // Changes of streamed transactions rendered while they arrived, and of
+  // those, the ones whose rendering was used at the commit (not used: the
+  // table's columns changed in between).
+  uint64_t rendered_ahead = 0;
+  uint64_t rendered_ahead_used = 0;
 };
 
 class TransactionAssembler {
@@ -49,6 +54,18 @@ class TransactionAssembler {
  private:
   Status Handle(const pgoutput::Message& message, std::string_view raw);
   Status HandleRelation(const pgoutput::Relation& rel);
+  // A RelationInfo for `rel` with its columns' types resolved, without key
+  // columns.
+  Result<std::shared_ptr<RelationInfo>> DescribeRelation(const pgoutput::Relation& rel);
+  // On arrival of a streamed transaction's messages: a Relation message
+  // (kept for the transaction's later changes), a row change (rendered
+  // through ChangeHandler::RenderAhead; returns the annex to buffer with it,
+  // empty when nothing was rendered).
+  void NoteAheadRelation(const pgoutput::Relation& rel);
+  std::string_view RenderAhead(const pgoutput::Message& message);
+  // At the commit: sets the change's rendered record and changes from the
+  // annex that came back with its message, if its columns are unchanged.
+  void UseRenderedAhead(Change& change);
   Status EmitRow(Action action, uint32_t relation_oid, const pgoutput::TupleData* new_tuple,
                  const pgoutput::TupleData* old_tuple, bool old_is_key_only);
   Status EmitTruncate(const pgoutput::Truncate& truncate);
@@ -72,6 +89,27 @@ class TransactionAssembler {
   bool in_stream_block_ = false;
   Change change_;  // reused to avoid reallocating per change
   AssemblerStats stats_;
+
+  // Streamed transactions' relations as their changes were rendered on
+  // arrival, by top-level xid: the latest by OID (from the transaction's own
+  // Relation messages; else the cache's is used), and every one an annex
+  // names, by version. Dropped at the stream's commit or abort.
+  struct AheadRelations {
+    std::unordered_map<uint32_t, RelationRef> latest;
+    std::unordered_map<uint64_t, RelationRef> by_version;
+  };
+  std::unordered_map<uint32_t, AheadRelations> ahead_;
+  Change ahead_change_;
+  std::string annex_;
+  std::string ahead_changes_;
+  // During a replay: the replayed transaction's entry, and the annex of the
+  // message being handled.
+  AheadRelations* replay_ahead_ = nullptr;
+  std::string_view replay_annex_;
+  // The last comparison of an annex's relation with the replay's.
+  uint64_t compared_ahead_version_ = 0;
+  uint64_t compared_version_ = 0;
+  bool compared_same_ = false;
 };
 
 }  // namespace sluice::source

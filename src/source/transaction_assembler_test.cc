@@ -44,13 +44,31 @@ std::string Begin(uint64_t final_lsn, uint32_t xid) {
 std::string Commit(uint64_t lsn, uint64_t end) {
   return Wire().U8('C').U8(0).U64(lsn).U64(end).U64(0).bytes();
 }
-std::string Relation(uint32_t oid, std::optional<uint32_t> xid = std::nullopt) {
+std::string Relation(uint32_t oid, std::optional<uint32_t> xid = std::nullopt,
+                     std::string_view second_column = "status") {
   Wire w;
   w.U8('R');
   if (xid) w.U32(*xid);
   w.U32(oid).Str("public").Str("orders").U8('d').U16(2);
   w.U8(1).Str("id").U32(23).U32(0xffffffff);
-  w.U8(0).Str("status").U32(25).U32(0xffffffff);
+  w.U8(0).Str(second_column).U32(25).U32(0xffffffff);
+  return w.bytes();
+}
+// An update with the old row in full (REPLICA IDENTITY FULL).
+std::string Update(uint32_t oid, std::string_view id, std::string_view before,
+                   std::string_view after, std::optional<uint32_t> xid = std::nullopt) {
+  Wire w;
+  w.U8('U');
+  if (xid) w.U32(*xid);
+  w.U32(oid).U8('O').U16(2).Text(id).Text(before).U8('N').U16(2).Text(id).Text(after);
+  return w.bytes();
+}
+// A delete with the old row's key only.
+std::string Delete(uint32_t oid, std::string_view id, std::optional<uint32_t> xid = std::nullopt) {
+  Wire w;
+  w.U8('D');
+  if (xid) w.U32(*xid);
+  w.U32(oid).U8('K').U16(2).Text(id).U8('n');
   return w.bytes();
 }
 std::string Insert(uint32_t oid, std::string_view id, std::string_view status,
@@ -104,8 +122,16 @@ class RecordingHandler : public ChangeHandler {
     std::string json;
     pipeline::RenderChangePrefix(c, json);
     seen.push_back({c.action, c.position, json});
+    if (!c.rendered_record.empty()) ++used_ahead;
     return Status::Ok();
   }
+  bool RenderAhead(const Change& c, std::string& record, std::string& changes) override {
+    if (!render_ahead) return false;
+    pipeline::RenderRecordAndChanges(c, record, changes);
+    return true;
+  }
+  bool render_ahead = false;
+  int used_ahead = 0;  // changes that came with a record rendered ahead
   void OnCommit(const TransactionInfo& t) override { commits.push_back(t.end_lsn); }
   void OnIdle(Lsn wal_end) override { idle.push_back(wal_end); }
   Status OnLogicalMessage(std::string_view prefix, std::string_view content) override {
@@ -230,6 +256,113 @@ TEST_F(TransactionAssemblerTest, KeepaliveCountsAsIdleOnlyBetweenTransactions) {
   Feed(Commit(500, 520));
   assembler_.Keepalive(530);
   EXPECT_EQ(handler_.idle, std::vector<Lsn>{530});
+}
+
+// Runs `feed` through an assembler whose handler renders streamed changes
+// on arrival and through one whose handler does not.
+struct AheadAndNot {
+  RecordingHandler ahead, not_ahead;
+  AssemblerStats ahead_stats;
+};
+AheadAndNot FeedBoth(const std::filesystem::path& dir, const std::vector<std::string>& feed) {
+  AheadAndNot out;
+  out.ahead.render_ahead = true;
+  FakeCatalog catalog;
+  for (RecordingHandler* h : {&out.ahead, &out.not_ahead}) {
+    TransactionAssembler assembler(catalog, *h, dir.string(), 1 << 20);
+    for (const std::string& bytes : feed) {
+      Status st = assembler.Process(bytes);
+      EXPECT_TRUE(st.ok()) << st.ToString();
+    }
+    if (h == &out.ahead) out.ahead_stats = assembler.stats();
+  }
+  return out;
+}
+
+std::vector<std::string> Jsons(const RecordingHandler& h) {
+  std::vector<std::string> out;
+  for (const Seen& s : h.seen) out.push_back(s.json);
+  return out;
+}
+
+TEST_F(TransactionAssemblerTest, StreamedChangesRenderedOnArrivalMakeTheSameMessages) {
+  AheadAndNot run = FeedBoth(dir_, {Relation(1), StreamStart(40, true), Insert(1, "1", "a", 40),
+                                    Update(1, "1", "a", "b", 40), Update(1, "1", "b", "b", 40),
+                                    Delete(1, "1", 40), StreamStop(), StreamCommit(40, 700, 720)});
+  ASSERT_EQ(run.ahead.seen.size(), 4u);
+  EXPECT_EQ(Jsons(run.ahead), Jsons(run.not_ahead));
+  EXPECT_EQ(run.ahead.used_ahead, 4);
+  EXPECT_EQ(run.not_ahead.used_ahead, 0);
+  EXPECT_EQ(run.ahead_stats.rendered_ahead, 4u);
+  EXPECT_EQ(run.ahead_stats.rendered_ahead_used, 4u);
+  EXPECT_NE(
+      run.ahead.seen[1].json.find(R"("record":{"id":1,"status":"b"},"changes":{"status":"a"})"),
+      std::string::npos)
+      << run.ahead.seen[1].json;
+  EXPECT_NE(run.ahead.seen[3].json.find(R"("record":{"id":1,"status":null},"changes":null)"),
+            std::string::npos)
+      << run.ahead.seen[3].json;
+}
+
+TEST_F(TransactionAssemblerTest, RenderingAheadUsesTheStreamsOwnRelationMessages) {
+  // The stream's Relation message is read on arrival and again at the
+  // commit (two RelationInfos with the same columns): the rendering holds.
+  // Its second Relation message renames a column for the changes after it.
+  AheadAndNot run =
+      FeedBoth(dir_, {Relation(1, std::nullopt, "old_name"), StreamStart(40, true), Relation(1, 40),
+                      Insert(1, "1", "a", 40), StreamStop(), StreamStart(40, false),
+                      Relation(1, 40, "renamed"), Insert(1, "2", "b", 40), StreamStop(),
+                      StreamCommit(40, 700, 720)});
+  ASSERT_EQ(run.ahead.seen.size(), 2u);
+  EXPECT_EQ(Jsons(run.ahead), Jsons(run.not_ahead));
+  EXPECT_NE(run.ahead.seen[0].json.find(R"("status":"a")"), std::string::npos);
+  EXPECT_NE(run.ahead.seen[1].json.find(R"("renamed":"b")"), std::string::npos);
+  EXPECT_EQ(run.ahead_stats.rendered_ahead_used, 2u);
+}
+
+TEST_F(TransactionAssemblerTest, ColumnsChangedBeforeTheCommitAreRenderedAgain) {
+  // Rendered on arrival with the cached relation; a Relation message of a
+  // transaction committed in between changes the columns the stream's
+  // commit sees, so the change is rendered again at the commit.
+  AheadAndNot run =
+      FeedBoth(dir_, {Relation(1), StreamStart(40, true), Insert(1, "1", "a", 40), StreamStop(),
+                      Begin(600, 41), Relation(1, std::nullopt, "state"), Commit(600, 610),
+                      StreamCommit(40, 700, 720)});
+  ASSERT_EQ(run.ahead.seen.size(), 1u);
+  EXPECT_EQ(Jsons(run.ahead), Jsons(run.not_ahead));
+  EXPECT_NE(run.ahead.seen[0].json.find(R"("state":"a")"), std::string::npos)
+      << run.ahead.seen[0].json;
+  EXPECT_EQ(run.ahead_stats.rendered_ahead, 1u);
+  EXPECT_EQ(run.ahead_stats.rendered_ahead_used, 0u);
+  EXPECT_EQ(run.ahead.used_ahead, 0);
+}
+
+TEST_F(TransactionAssemblerTest, RenderedAheadChangesOfAbortedSubtransactionsAreSkipped) {
+  AheadAndNot run = FeedBoth(dir_, {StreamStart(40, true), Relation(1, 41),
+                                    Insert(1, "1", "rolled-back", 41), Insert(1, "2", "kept", 40),
+                                    StreamStop(), StreamAbort(40, 41), StreamCommit(40, 700, 720)});
+  ASSERT_EQ(run.ahead.seen.size(), 1u);
+  EXPECT_EQ(Jsons(run.ahead), Jsons(run.not_ahead));
+  EXPECT_NE(run.ahead.seen[0].json.find("kept"), std::string::npos);
+  EXPECT_EQ(run.ahead_stats.rendered_ahead, 2u);
+  EXPECT_EQ(run.ahead_stats.rendered_ahead_used, 1u);
+}
+
+TEST_F(TransactionAssemblerTest, RenderedAheadChangesSurviveTheSpillFile) {
+  handler_.render_ahead = true;
+  TransactionAssembler small(catalog_, handler_, dir_.string(), 256);
+  ASSERT_TRUE(small.Process(Relation(1)).ok());
+  ASSERT_TRUE(small.Process(StreamStart(40, true)).ok());
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_TRUE(small.Process(Insert(1, std::to_string(i), "row-" + std::to_string(i), 40)).ok());
+  }
+  ASSERT_TRUE(small.Process(StreamStop()).ok());
+  EXPECT_GT(small.stream_buffer().spilled_bytes(), 0u);
+  ASSERT_TRUE(small.Process(StreamCommit(40, 700, 720)).ok());
+  ASSERT_EQ(handler_.seen.size(), 50u);
+  EXPECT_EQ(handler_.used_ahead, 50);
+  EXPECT_NE(handler_.seen[49].json.find(R"("record":{"id":49,"status":"row-49"})"),
+            std::string::npos);
 }
 
 // --- backfill watermarks ---

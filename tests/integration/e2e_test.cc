@@ -162,6 +162,69 @@ TEST_F(EndToEndTest, AlterTableMidStreamChangesTheColumns) {
   EXPECT_EQ(ms[4]["record"]["size"], 44);
 }
 
+TEST_F(EndToEndTest, StreamedTransactionArrivesWithItsSchemaChangeAndWithoutItsRollback) {
+  // More than the test cluster's logical_decoding_work_mem (1MB): Postgres
+  // streams the transaction while it runs, and Sluice renders its changes
+  // as they arrive, with the relation they arrive under.
+  Sql("ALTER TABLE items REPLICA IDENTITY FULL");
+  StartSluice("    actions: [insert, update, delete]\n");
+  ASSERT_TRUE(WaitForSlotHeld(Cluster(), db_, db_ + "_slot"));
+  Sql("BEGIN;"
+      "INSERT INTO items(id, name, qty) SELECT g, repeat('x', 400), g FROM "
+      "generate_series(1, 4000) g;"
+      "UPDATE items SET qty = -qty, tags = '{t}' WHERE id <= 10;"
+      "SAVEPOINT s;"
+      "INSERT INTO items(id, name) SELECT g, repeat('y', 400) FROM generate_series(100001, 103000) "
+      "g;"
+      "ROLLBACK TO SAVEPOINT s;"
+      "ALTER TABLE items ADD COLUMN color text DEFAULT 'red';"
+      "INSERT INTO items(id, name, color) SELECT g, repeat('z', 400), 'blue' FROM "
+      "generate_series(5001, 8000) g;"
+      "DELETE FROM items WHERE id = 1;"
+      "COMMIT");
+  constexpr size_t kMessages = 4000 + 10 + 3000 + 1;
+  ASSERT_TRUE(collector_.WaitForCount(kMessages, 60s)) << collector_.Count();
+  // Postgres did stream it (the slot's statistics are sent with a delay).
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto n = Cluster().QueryValue(
+            "SELECT stream_txns FROM pg_stat_replication_slots WHERE slot_name = '" + db_ +
+                "_slot'",
+            db_);
+        return n.ok() && n->has_value() && **n != "0";
+      },
+      30s));
+  auto ms = InCommitOrder(collector_.Messages());
+  ASSERT_EQ(ms.size(), kMessages);
+  ExpectNoDuplicates(ms);
+  for (size_t i = 0; i < ms.size(); ++i) {
+    EXPECT_EQ(ms[i]["metadata"]["commit_idx"], i);
+    EXPECT_EQ(ms[i]["metadata"]["commit_lsn"], ms[0]["metadata"]["commit_lsn"]);
+  }
+  EXPECT_EQ(ms[0]["record"], json::parse(R"({"id":1,"name":")" + std::string(400, 'x') +
+                                         R"(","qty":1,"tags":null,"doc":null})"));
+  EXPECT_TRUE(ms[0]["changes"].is_null());
+  EXPECT_EQ(ms[3999]["record"]["id"], 4000);
+  for (size_t i = 4000; i < 4010; ++i) {
+    const int id = static_cast<int>(i - 3999);
+    EXPECT_EQ(ms[i]["action"], "update");
+    EXPECT_EQ(ms[i]["record"]["qty"], -id);
+    EXPECT_EQ(ms[i]["record"]["tags"], json::parse(R"(["t"])"));
+    EXPECT_EQ(ms[i]["changes"],
+              json::parse(R"({"qty":)" + std::to_string(id) + R"(,"tags":null})"));
+    EXPECT_FALSE(ms[i]["record"].contains("color"));
+  }
+  for (size_t i = 4010; i < 7010; ++i) {
+    EXPECT_EQ(ms[i]["action"], "insert");
+    EXPECT_EQ(ms[i]["record"]["id"], static_cast<int>(i) + 991);  // 5001..8000, not 100001..
+    EXPECT_EQ(ms[i]["record"]["color"], "blue");
+  }
+  EXPECT_EQ(ms[7010]["action"], "delete");
+  EXPECT_EQ(ms[7010]["record"]["id"], 1);
+  EXPECT_EQ(ms[7010]["record"]["qty"], -1);
+  EXPECT_EQ(ms[7010]["record"]["color"], "red");
+}
+
 TEST_F(EndToEndTest, ActionsAndTablesScopeWhatASinkReceives) {
   Sql("CREATE TABLE other (id int PRIMARY KEY)");
   StartSluice("    tables: [public.items]\n    actions: [insert, delete]\n");
