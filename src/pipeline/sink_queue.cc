@@ -5,6 +5,7 @@ namespace sluice::pipeline {
 namespace {
 constexpr size_t kMaxSpareGroups = 4096;
 constexpr size_t kMaxSpareMessages = 64;
+constexpr size_t kMaxSpareJsonBytes = 16 * 1024;
 }  // namespace
 
 void QueuedMessage::Recycle() {
@@ -16,10 +17,13 @@ void QueuedMessage::Recycle() {
   m.table_name.clear();
   m.group_key.clear();
   m.idempotency_key.clear();
-  // The JSON's buffer is freed, not kept: sinks that copy the JSON (the pull
-  // queue) then reuse it for their copy. Keeping it raised the http_pull
-  // sink's peak RSS from about 120 to 180-200 MB on W1 (docs/performance.md).
-  std::string().swap(m.json);
+  // The JSON is left for Push to free on the producer's thread, which
+  // allocated it: freed here, on the consumer's, it would take the lock of
+  // the producer's malloc arena, which the producer's next message needs.
+  // (Its buffer is not kept for the next message: that raised the http_pull
+  // sink's peak RSS from about 120 to 180-200 MB on W1, docs/performance.md.)
+  // A large one is freed at once, so that spares never hold much memory.
+  if (m.json.capacity() > kMaxSpareJsonBytes) std::string().swap(m.json);
   m.route.reset();
   m.hold_error.clear();
   ticket = 0;
@@ -60,7 +64,7 @@ void SinkQueue::SetOnReady(std::function<void(size_t ready)> on_ready) {
 }
 
 bool SinkQueue::Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milliseconds max_wait) {
-  std::function<void(size_t)> notify;
+  bool notify = false;
   size_t ready = 0;
   {
     std::unique_lock lock(mu_);
@@ -77,16 +81,19 @@ bool SinkQueue::Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milli
     if (auto it = groups_.find(message->message.group_key); it != groups_.end()) {
       group = it->second.get();
     } else {
-      std::unique_ptr<SinkQueueGroup> created;
       if (!spare_groups_.empty()) {
-        created = std::move(spare_groups_.back());
+        GroupMap::node_type node = std::move(spare_groups_.back());
         spare_groups_.pop_back();
+        group = node.mapped().get();
+        group->key = message->message.group_key;
+        node.key() = std::string_view(group->key);
+        groups_.insert(std::move(node));
       } else {
-        created = std::make_unique<SinkQueueGroup>();
+        auto created = std::make_unique<SinkQueueGroup>();
+        created->key = message->message.group_key;
+        group = created.get();
+        groups_.emplace(std::string_view(group->key), std::move(created));
       }
-      created->key = message->message.group_key;
-      group = created.get();
-      groups_.emplace(std::string_view(group->key), std::move(created));
     }
     const bool was_idle = group->queued == 0 && !group->in_flight;
     group->PushBack(std::move(message));
@@ -96,10 +103,11 @@ bool SinkQueue::Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milli
     }
     if (!group->in_flight) ++ready_count_;
     if (was_idle) ready_groups_.push_back(group);
-    if (!group->in_flight) notify = on_ready_;
+    notify = !group->in_flight && on_ready_;
     ready = ready_count_;
   }
-  if (notify) notify(ready);
+  if (message) std::string().swap(message->message.json);
+  if (notify) on_ready_(ready);
   return true;
 }
 
@@ -122,7 +130,7 @@ TakenBatch SinkQueue::TakeBatch(size_t max_messages) {
 }
 
 void SinkQueue::Complete(TakenBatch batch) {
-  std::function<void(size_t)> notify;
+  bool notify = false;
   size_t ready = 0;
   size_t freed_bytes = 0;
   for (const auto& m : batch.messages) freed_bytes += m->message.ByteSize();
@@ -142,20 +150,19 @@ void SinkQueue::Complete(TakenBatch batch) {
       if (group->queued == 0) {
         // Frees the group (or keeps it for reuse).
         if (auto it = groups_.find(std::string_view(group->key)); it != groups_.end()) {
-          std::unique_ptr<SinkQueueGroup> freed = std::move(it->second);
-          groups_.erase(it);
+          GroupMap::node_type freed = groups_.extract(it);
           if (spare_groups_.size() < kMaxSpareGroups) spare_groups_.push_back(std::move(freed));
         }
       } else {
         ready_count_ += group->queued;
         ready_groups_.push_back(group);
-        notify = on_ready_;
+        notify = static_cast<bool>(on_ready_);
       }
     }
     ready = ready_count_;
   }
   space_cv_.notify_all();
-  if (notify) notify(ready);
+  if (notify) on_ready_(ready);
 }
 
 size_t SinkQueue::ReadyCount() const {

@@ -30,7 +30,8 @@ struct QueuedMessage {
   QueuedMessage* next = nullptr;  // the group's next queued message (owned by the queue)
 
   // Back to a default message for reuse: the key strings keep their
-  // buffers, the JSON's is freed.
+  // buffers; the JSON is freed by the Push that hands the message back
+  // (at once when large).
   void Recycle();
 };
 
@@ -75,7 +76,8 @@ class SinkQueue {
   bool Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milliseconds max_wait);
 
   // Called (outside the lock) after a Push or a Complete made a message
-  // ready, with the number of ready messages then.
+  // ready, with the number of ready messages then. Set before the first
+  // Push, once: Push and Complete call it without a copy.
   void SetOnReady(std::function<void(size_t ready)> on_ready);
 
   // Up to `max_messages` ready messages, oldest ready group first; a group's
@@ -109,11 +111,14 @@ class SinkQueue {
   bool interrupted_ = false;
   // Keyed by a view of the group's own key. A group lives while it has
   // queued messages or is in flight.
-  std::unordered_map<std::string_view, std::unique_ptr<SinkQueueGroup>> groups_;
+  using GroupMap = std::unordered_map<std::string_view, std::unique_ptr<SinkQueueGroup>>;
+  GroupMap groups_;
   std::deque<SinkQueueGroup*> ready_groups_;  // groups with queued messages, not in flight
-  // Freed groups kept for reuse (their key keeps its capacity): a group
-  // per row would otherwise allocate a group and a key per message.
-  std::vector<std::unique_ptr<SinkQueueGroup>> spare_groups_;
+  // Freed groups kept for reuse with their map node (and their key its
+  // capacity): a group per row would otherwise allocate (on the producer's
+  // thread) and free (on the consumer's) a node, a group and a key per
+  // message.
+  std::vector<GroupMap::node_type> spare_groups_;
   std::vector<std::unique_ptr<QueuedMessage>> spare_messages_;  // recycled
   std::function<void(size_t ready)> on_ready_;
 };
