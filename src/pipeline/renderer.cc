@@ -67,6 +67,16 @@ void AppendChanges(std::string& out, const Change& change) {
   out.push_back('}');
 }
 
+// The "record" object: the new row, a delete's old row, null for a
+// truncate.
+void AppendRecord(std::string& out, const Change& change) {
+  if (change.action == Action::kTruncate) {
+    out.append("null");
+  } else {
+    AppendRow(out, change, change.action != Action::kDelete);
+  }
+}
+
 }  // namespace
 
 void AppendIdempotencyKey(std::string& out, Position position) {
@@ -135,38 +145,16 @@ std::vector<std::string_view> RecordKeyValues(const Change& change) {
 void RenderRecord(const Change& change, std::string& out) { AppendRow(out, change, true); }
 
 void RenderRecordAndChanges(const Change& change, std::string& record, std::string& changes) {
-  switch (change.action) {
-    case Action::kInsert:
-    case Action::kUpdate:
-    case Action::kRead:
-      AppendRow(record, change, true);
-      break;
-    case Action::kDelete:
-      AppendRow(record, change, false);
-      break;
-    case Action::kTruncate:
-      record.append("null");
-      break;
-  }
+  AppendRecord(record, change);
   if (change.action == Action::kUpdate) AppendChanges(changes, change);
 }
 
 void RenderChangePrefix(const Change& change, std::string& out) {
   out.append("{\"record\":");
-  switch (change.action) {
-    case Action::kInsert:
-    case Action::kUpdate:
-    case Action::kRead:
-    case Action::kDelete:
-      if (!change.rendered_record.empty()) {
-        out.append(change.rendered_record);
-      } else {
-        AppendRow(out, change, change.action != Action::kDelete);
-      }
-      break;
-    case Action::kTruncate:
-      out.append("null");
-      break;
+  if (!change.rendered_record.empty()) {
+    out.append(change.rendered_record);
+  } else {
+    AppendRecord(out, change);
   }
   out.append(",\"changes\":");
   if (change.action != Action::kUpdate) {

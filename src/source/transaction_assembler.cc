@@ -127,13 +127,10 @@ Status TransactionAssembler::Handle(const pgoutput::Message& message, std::strin
           return Status::Ok();
         } else if constexpr (std::is_same_v<T, pgoutput::Relation>) {
           return HandleRelation(m);
-        } else if constexpr (std::is_same_v<T, pgoutput::Insert>) {
-          return EmitRow(Action::kInsert, m.relation_oid, &m.new_tuple, nullptr, false);
-        } else if constexpr (std::is_same_v<T, pgoutput::Update>) {
-          return EmitRow(Action::kUpdate, m.relation_oid, &m.new_tuple,
-                         m.old_tuple ? &*m.old_tuple : nullptr, m.old_is_key_only);
-        } else if constexpr (std::is_same_v<T, pgoutput::Delete>) {
-          return EmitRow(Action::kDelete, m.relation_oid, nullptr, &m.old_tuple, m.old_is_key_only);
+        } else if constexpr (std::is_same_v<T, pgoutput::Insert> ||
+                             std::is_same_v<T, pgoutput::Update> ||
+                             std::is_same_v<T, pgoutput::Delete>) {
+          return EmitRow(*AsRowMessage(message));
         } else if constexpr (std::is_same_v<T, pgoutput::Truncate>) {
           return EmitTruncate(m);
         } else if constexpr (std::is_same_v<T, pgoutput::LogicalMessage>) {
@@ -255,39 +252,57 @@ Status TransactionAssembler::HandleRelation(const pgoutput::Relation& rel) {
   return Status::Ok();
 }
 
-Status TransactionAssembler::EmitRow(Action action, uint32_t relation_oid,
-                                     const pgoutput::TupleData* new_tuple,
-                                     const pgoutput::TupleData* old_tuple, bool old_is_key_only) {
+std::optional<TransactionAssembler::RowMessage> TransactionAssembler::AsRowMessage(
+    const pgoutput::Message& message) {
+  if (const auto* m = std::get_if<pgoutput::Insert>(&message)) {
+    return RowMessage{Action::kInsert, m->relation_oid, &m->new_tuple, nullptr, false};
+  }
+  if (const auto* m = std::get_if<pgoutput::Update>(&message)) {
+    return RowMessage{Action::kUpdate, m->relation_oid, &m->new_tuple,
+                      m->old_tuple ? &*m->old_tuple : nullptr, m->old_is_key_only};
+  }
+  if (const auto* m = std::get_if<pgoutput::Delete>(&message)) {
+    return RowMessage{Action::kDelete, m->relation_oid, nullptr, &m->old_tuple, m->old_is_key_only};
+  }
+  return std::nullopt;
+}
+
+bool TransactionAssembler::FillRow(const RowMessage& row, RelationRef relation, Change& c) {
+  c.action = row.action;
+  c.relation = std::move(relation);
+  c.new_values.clear();
+  c.old_values.clear();
+  if (row.new_tuple) ConvertTuple(*row.new_tuple, c.new_values);
+  c.has_old = row.old_tuple != nullptr;
+  c.old_is_key_only = row.old_is_key_only;
+  if (row.old_tuple) ConvertTuple(*row.old_tuple, c.old_values);
+  const size_t ncols = c.relation->columns.size();
+  return (!row.new_tuple || c.new_values.size() == ncols) &&
+         (!row.old_tuple || c.old_values.size() == ncols);
+}
+
+Status TransactionAssembler::EmitRow(const RowMessage& row) {
   if (!in_txn_) return Status::Permanent("pgoutput: row change outside a transaction");
-  auto it = relations_.find(relation_oid);
+  auto it = relations_.find(row.relation_oid);
   if (it == relations_.end()) {
-    return Status::Permanent("pgoutput: change for relation " + std::to_string(relation_oid) +
+    return Status::Permanent("pgoutput: change for relation " + std::to_string(row.relation_oid) +
                              " before its Relation message");
   }
   Change& c = change_;
   c.rendered_record = {};
   c.rendered_changes = {};
-  c.action = action;
   c.position = Position{txn_.commit_lsn, commit_idx_++};
   c.commit_time_us = txn_.commit_time_us;
-  c.relation = it->second;
   c.truncated.clear();
   c.annotations = annotations_;
-  c.new_values.clear();
-  c.old_values.clear();
-  if (new_tuple) ConvertTuple(*new_tuple, c.new_values);
-  c.has_old = old_tuple != nullptr;
-  c.old_is_key_only = old_is_key_only;
-  if (old_tuple) ConvertTuple(*old_tuple, c.old_values);
-  const size_t ncols = c.relation->columns.size();
-  if ((new_tuple && c.new_values.size() != ncols) || (old_tuple && c.old_values.size() != ncols)) {
+  if (!FillRow(row, it->second, c)) {
     return Status::Permanent("pgoutput: tuple for " + c.relation->schema + "." + c.relation->table +
                              " has a different column count than its " + "Relation message");
   }
-  if (action == Action::kUpdate && c.relation->replica_identity != 'f') {
+  if (c.action == Action::kUpdate && c.relation->replica_identity != 'f') {
     for (const auto& v : c.new_values) {
       if (v.kind == ColumnValue::Kind::kUnchangedToast &&
-          toast_warned_.insert(relation_oid).second) {
+          toast_warned_.insert(row.relation_oid).second) {
         log::Warn(
             "unchanged TOAST value sent as \"unchanged_toast\"; set REPLICA IDENTITY FULL "
             "on the table to receive the value",
@@ -309,51 +324,20 @@ void TransactionAssembler::NoteAheadRelation(const pgoutput::Relation& rel) {
 }
 
 std::string_view TransactionAssembler::RenderAhead(const pgoutput::Message& message) {
-  Change& c = ahead_change_;
-  uint32_t relation_oid = 0;
-  const pgoutput::TupleData* new_tuple = nullptr;
-  const pgoutput::TupleData* old_tuple = nullptr;
-  c.old_is_key_only = false;
-  if (const auto* m = std::get_if<pgoutput::Insert>(&message)) {
-    c.action = Action::kInsert;
-    relation_oid = m->relation_oid;
-    new_tuple = &m->new_tuple;
-  } else if (const auto* m = std::get_if<pgoutput::Update>(&message)) {
-    c.action = Action::kUpdate;
-    relation_oid = m->relation_oid;
-    new_tuple = &m->new_tuple;
-    old_tuple = m->old_tuple ? &*m->old_tuple : nullptr;
-    c.old_is_key_only = m->old_is_key_only;
-  } else if (const auto* m = std::get_if<pgoutput::Delete>(&message)) {
-    c.action = Action::kDelete;
-    relation_oid = m->relation_oid;
-    old_tuple = &m->old_tuple;
-    c.old_is_key_only = m->old_is_key_only;
-  } else {
-    return {};
-  }
+  const std::optional<RowMessage> row = AsRowMessage(message);
+  if (!row) return {};
   AheadRelations& ahead = ahead_[stream_xid_];
   RelationRef relation;
-  if (auto it = ahead.latest.find(relation_oid); it != ahead.latest.end()) {
+  if (auto it = ahead.latest.find(row->relation_oid); it != ahead.latest.end()) {
     relation = it->second;
-  } else if (auto cached = relations_.find(relation_oid); cached != relations_.end()) {
+  } else if (auto cached = relations_.find(row->relation_oid); cached != relations_.end()) {
     relation = cached->second;
   }
-  if (!relation) return {};
-  c.relation = relation;
-  c.new_values.clear();
-  c.old_values.clear();
-  if (new_tuple) ConvertTuple(*new_tuple, c.new_values);
-  c.has_old = old_tuple != nullptr;
-  if (old_tuple) ConvertTuple(*old_tuple, c.old_values);
-  const size_t ncols = relation->columns.size();
   // A tuple that does not fit is left for the commit to report.
-  if ((new_tuple && c.new_values.size() != ncols) || (old_tuple && c.old_values.size() != ncols)) {
-    return {};
-  }
+  if (!relation || !FillRow(*row, relation, ahead_change_)) return {};
   annex_.assign(kAnnexHeader, '\0');
   ahead_changes_.clear();
-  if (!handler_.RenderAhead(c, annex_, ahead_changes_)) return {};
+  if (!handler_.RenderAhead(ahead_change_, annex_, ahead_changes_)) return {};
   const uint64_t version = relation->version;
   const auto record_len = static_cast<uint32_t>(annex_.size() - kAnnexHeader);
   std::memcpy(annex_.data(), &version, 8);

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -66,8 +67,19 @@ class TransactionAssembler {
   // At the commit: sets the change's rendered record and changes from the
   // annex that came back with its message, if its columns are unchanged.
   void UseRenderedAhead(Change& change);
-  Status EmitRow(Action action, uint32_t relation_oid, const pgoutput::TupleData* new_tuple,
-                 const pgoutput::TupleData* old_tuple, bool old_is_key_only);
+  // The parts of an Insert, Update or Delete message a Change is made of.
+  struct RowMessage {
+    Action action = Action::kInsert;
+    uint32_t relation_oid = 0;
+    const pgoutput::TupleData* new_tuple = nullptr;
+    const pgoutput::TupleData* old_tuple = nullptr;
+    bool old_is_key_only = false;
+  };
+  static std::optional<RowMessage> AsRowMessage(const pgoutput::Message& message);
+  // Sets the row part of `c` (action, relation, values); false when a tuple
+  // does not have the relation's column count.
+  static bool FillRow(const RowMessage& row, RelationRef relation, Change& c);
+  Status EmitRow(const RowMessage& row);
   Status EmitTruncate(const pgoutput::Truncate& truncate);
   void HandleLogicalMessage(const pgoutput::LogicalMessage& message);
   Status ReplayStream(const pgoutput::StreamCommit& commit);
