@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "backfill/watermark.h"
+#include "common/json_writer.h"
 #include "common/log.h"
 #include "pipeline/renderer.h"
 
@@ -217,7 +218,7 @@ Status BackfillCoordinator::OnLogicalMessage(std::string_view prefix, std::strin
   Status stream_error;
   PageResult result = EmitPage(w->backfill_id, sink, page, changed, truncated,
                                filter ? filter.get() : nullptr, &stream_error);
-  result.page = std::make_shared<const Page>(std::move(page));
+  result.page = std::make_shared<Page>(std::move(page));
 
   lock.lock();
   it = tracked_.find(w->backfill_id);
@@ -282,6 +283,7 @@ PageResult BackfillCoordinator::EmitPage(int64_t id, size_t sink, const Page& pa
   std::string key;
   std::vector<std::string_view> key_values;
   std::string idempotency_key;
+  std::string idempotency_raw;
   uint32_t idx = 0;
   for (size_t ri = 0; ri < page.rows.size(); ++ri) {
     key.clear();
@@ -316,7 +318,7 @@ PageResult BackfillCoordinator::EmitPage(int64_t id, size_t sink, const Page& pa
         continue;
       }
     }
-    idempotency_key = ReadIdempotencyKey(id, key_values);
+    WriteReadIdempotencyKey(idempotency_key, idempotency_raw, id, key_values);
     c.idempotency_key = idempotency_key;
     Status st = emit_(sink, c);
     if (!st.ok()) {
@@ -353,6 +355,7 @@ Result<source::RelationRef> BackfillCoordinator::CatalogRelation(const TableShap
     const ShapeColumn& s = shape.columns[i];
     source::ColumnInfo col;
     col.name = s.name;
+    col.json_key = JsonMemberKey(col.name);
     col.type_oid = s.type_oid;
     col.type_modifier = s.type_modifier;
     col.replica_identity =
@@ -377,17 +380,27 @@ Result<source::RelationRef> BackfillCoordinator::CatalogRelation(const TableShap
 RenderedRecords BackfillCoordinator::RenderRecords(const TableShape& shape,
                                                    const source::TextRows& rows,
                                                    bool accept_catalog_columns) const {
-  // The choice EmitPage makes, with what the reader thread knows now.
-  source::RelationRef rel;
-  std::vector<size_t> column_map;
-  {
+  RenderedRecords out;
+  RenderRecords(shape, rows, 0, rows.size(), accept_catalog_columns, rows.size(), out);
+  return out;
+}
+
+void BackfillCoordinator::RenderRecords(const TableShape& shape, const source::TextRows& rows,
+                                        size_t from, size_t to, bool accept_catalog_columns,
+                                        size_t expected_rows, RenderedRecords& out) const {
+  if (from == 0) {
+    // Cleared, keeping the buffers of an earlier page.
+    out.relation.reset();
+    out.text.clear();
+    out.ends.clear();
+    // The choice EmitPage makes, with what the reader thread knows now.
     std::lock_guard lock(mu_);
     const auto stream = shared_stream_relations_.find(shape.oid);
     const bool has_stream = stream != shared_stream_relations_.end();
     switch (ChoosePageRelation(has_stream ? stream->second.get() : nullptr, shape,
-                               accept_catalog_columns, &column_map)) {
+                               accept_catalog_columns, &out.column_map)) {
       case PageRelation::kStream:
-        rel = stream->second;
+        out.relation = stream->second;
         break;
       case PageRelation::kReread:
         break;
@@ -395,28 +408,26 @@ RenderedRecords BackfillCoordinator::RenderRecords(const TableShape& shape,
         // Only once the reader thread has built it.
         if (auto catalog = shared_catalog_relations_.find(shape.id);
             catalog != shared_catalog_relations_.end()) {
-          rel = catalog->second;
+          out.relation = catalog->second;
         }
         break;
     }
   }
-  RenderedRecords out;
-  if (!rel) return out;
-  out.relation = rel;
-  out.ends.reserve(rows.size());
+  // Nothing rendered for the page, or an earlier chunk missing.
+  if (!out.relation || out.ends.size() != from) return;
+  out.ends.reserve(expected_rows);
   source::Change c;
   c.action = Action::kRead;
-  c.relation = rel;
-  c.new_values.reserve(column_map.size());
-  for (size_t row = 0; row < rows.size(); ++row) {
-    RowValues(rows, row, column_map, c.new_values);
+  c.relation = out.relation;
+  c.new_values.reserve(out.column_map.size());
+  for (size_t row = from; row < to; ++row) {
+    RowValues(rows, row, out.column_map, c.new_values);
     pipeline::RenderRecord(c, out.text);
     out.ends.push_back(out.text.size());
     // Room for the rest, guessed from the first row, rather than growing
     // the page's text by doubling.
-    if (out.ends.size() == 1) out.text.reserve(out.text.size() * rows.size() * 9 / 8);
+    if (out.ends.size() == 1) out.text.reserve(out.text.size() * expected_rows * 9 / 8);
   }
-  return out;
 }
 
 void BackfillCoordinator::Register(int64_t id, size_t sink, uint32_t table_oid,

@@ -59,7 +59,8 @@ using SinkWantsChange =
 // another one (the stream described the table again meanwhile) rendering
 // its rows itself.
 struct RenderedRecords {
-  source::RelationRef relation;  // null: nothing rendered
+  source::RelationRef relation;    // null: nothing rendered
+  std::vector<size_t> column_map;  // the page column of each of its columns
   std::string text;
   std::vector<size_t> ends;  // row i's record is text[ends[i-1], ends[i])
 
@@ -113,7 +114,8 @@ struct PageResult {
   std::string error;
   // The page itself, handed back with its outcome so that its memory is
   // freed on the worker's thread rather than the reader's.
-  std::shared_ptr<const Page> page;
+  // The worker reuses its buffers for a later page.
+  std::shared_ptr<Page> page;
 };
 
 class BackfillCoordinator : public source::ChangeHandler {
@@ -152,6 +154,11 @@ class BackfillCoordinator : public source::ChangeHandler {
   // does not fit the shape. Any thread: workers call it once a page is read.
   RenderedRecords RenderRecords(const TableShape& shape, const source::TextRows& rows,
                                 bool accept_catalog_columns) const;
+  // The same for rows [from, to) of a page read in chunks, rendered onto
+  // `out` chunk by chunk: the first chunk (from 0) chooses the relation, the
+  // others use it. `expected_rows`: the page's size, to reserve room.
+  void RenderRecords(const TableShape& shape, const source::TextRows& rows, size_t from, size_t to,
+                     bool accept_catalog_columns, size_t expected_rows, RenderedRecords& out) const;
 
   // Hands over page `page.page`, read after its low watermark passed or
   // after the previous page's high watermark committed; call before writing

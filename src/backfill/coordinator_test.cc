@@ -287,6 +287,31 @@ TEST_F(CoordinatorTest, RecordsRenderedByTheWorkerAreEmittedWithTheRelationTheyW
   EXPECT_EQ(downstream_.reads[3].rendered_record, "");
 }
 
+TEST_F(CoordinatorTest, RecordsRenderedChunkByChunkAreThoseOfTheWholePage) {
+  coordinator_.Register(7, 0, kTable);
+  Change(Action::kInsert, "99", std::nullopt, 100);  // the stream describes the table
+  const source::TextRows rows(2, {{"1", "a"}, {"2", std::nullopt}, {"3", "c\"q"}, {"4", "d"}});
+  const RenderedRecords whole = coordinator_.RenderRecords(*shape_, rows, false);
+  ASSERT_EQ(whole.relation, relation_);
+
+  // Reused buffers of an earlier page, rendered again in chunks of 1, 2, 1.
+  RenderedRecords chunked = coordinator_.RenderRecords(*shape_, rows, false);
+  coordinator_.RenderRecords(*shape_, rows, 0, 1, false, 4, chunked);
+  coordinator_.RenderRecords(*shape_, rows, 1, 3, false, 4, chunked);
+  coordinator_.RenderRecords(*shape_, rows, 3, 4, false, 4, chunked);
+  EXPECT_EQ(chunked.relation, whole.relation);
+  EXPECT_EQ(chunked.text, whole.text);
+  EXPECT_EQ(chunked.ends, whole.ends);
+
+  // A chunk that does not follow the last one rendered renders nothing: the
+  // page's records then do not cover its rows, and the reader thread
+  // renders them.
+  RenderedRecords gap;
+  coordinator_.RenderRecords(*shape_, rows, 0, 1, false, 4, gap);
+  coordinator_.RenderRecords(*shape_, rows, 2, 4, false, 4, gap);
+  EXPECT_EQ(gap.ends.size(), 1u);
+}
+
 TEST_F(CoordinatorTest, RecordsAreNotRenderedForARelationThatDoesNotFitTheShape) {
   coordinator_.Register(7, 0, kTable);
   Change(Action::kInsert, "1", std::nullopt, 100,

@@ -1,6 +1,7 @@
 #include "backfill/keyset.h"
 
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
@@ -85,17 +86,23 @@ PageQuery BuildPageQuery(const TableShape& shape, bool has_cursor, bool has_star
   return q;
 }
 
-Result<std::string> CursorAfter(const TableShape& shape, const source::TextRows& rows, size_t row) {
-  nlohmann::json values = nlohmann::json::array();
+Result<std::vector<std::string>> CursorValues(const TableShape& shape, const source::TextRows& rows,
+                                              size_t row) {
+  std::vector<std::string> values;
   for (size_t idx : shape.order_columns) {
     const std::optional<std::string_view> v = rows.Value(row, idx);
     if (!v) {
       return Status::Permanent("order column \"" + shape.columns[idx].name + "\" of " +
                                shape.schema + "." + shape.table + " is NULL in a row read");
     }
-    values.push_back(std::string(*v));
+    values.emplace_back(*v);
   }
-  return values.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return values;
+}
+
+Result<std::string> CursorAfter(const TableShape& shape, const source::TextRows& rows, size_t row) {
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> values, CursorValues(shape, rows, row));
+  return nlohmann::json(values).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Result<std::vector<std::string>> ParseCursor(const TableShape& shape, std::string_view json) {
@@ -126,16 +133,26 @@ void AppendKeyPart(std::string& out, std::string_view text) {
 }
 
 std::string ReadIdempotencyKey(int64_t backfill_id, const std::vector<std::string_view>& key) {
+  std::string out;
+  std::string raw;
+  WriteReadIdempotencyKey(out, raw, backfill_id, key);
+  return out;
+}
+
+void WriteReadIdempotencyKey(std::string& out, std::string& raw, int64_t backfill_id,
+                             const std::vector<std::string_view>& key) {
   // "<id>:" and the key as a JSON array of strings, written directly (one
   // per read: this is on the backfill's hot path).
-  std::string raw = std::to_string(backfill_id);
+  char id[24];
+  raw.assign(id, std::to_chars(id, id + sizeof(id), backfill_id).ptr);
   raw += ":[";
   for (size_t i = 0; i < key.size(); ++i) {
     if (i > 0) raw.push_back(',');
     AppendJsonString(raw, key[i]);
   }
   raw.push_back(']');
-  return Base64Encode(raw);
+  out.clear();
+  AppendBase64(out, raw);
 }
 
 void PageSizer::Observe(double seconds) {

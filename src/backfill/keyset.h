@@ -61,8 +61,12 @@ PageQuery BuildPageQuery(const TableShape& shape, bool has_cursor, bool has_star
 // `SELECT count(*) FROM t` with the same quoting.
 std::string QualifiedName(const TableShape& shape);
 
-// The cursor after `row` (a row of a page, in shape column order): the text
-// of its order columns as a JSON array. Errors when one is NULL.
+// The text of the order columns of `row` (a row of a page, in shape column
+// order): the parameters of the query for the rows after it. Errors when one
+// is NULL.
+Result<std::vector<std::string>> CursorValues(const TableShape& shape, const source::TextRows& rows,
+                                              size_t row);
+// The cursor after `row`: CursorValues as a JSON array.
 Result<std::string> CursorAfter(const TableShape& shape, const source::TextRows& rows, size_t row);
 // Parses a stored cursor; its length must match the order columns.
 Result<std::vector<std::string>> ParseCursor(const TableShape& shape, std::string_view json);
@@ -74,6 +78,10 @@ void AppendKeyPart(std::string& out, std::string_view text);
 
 // base64 of "<backfill_id>:<JSON array of the key values as strings>".
 std::string ReadIdempotencyKey(int64_t backfill_id, const std::vector<std::string_view>& key);
+// The same into `out`, with `raw` for the text before base64: both keep
+// their buffers from one read to the next.
+void WriteReadIdempotencyKey(std::string& out, std::string& raw, int64_t backfill_id,
+                             const std::vector<std::string_view>& key);
 
 // Adaptive page size: starts at `initial`, doubles while a page query takes
 // under `fast`, halves when one takes over `slow`, within [min, max].

@@ -126,6 +126,16 @@ TEST(KeysetTest, ReadIdempotencyKeyIsBackfillIdAndKeyArray) {
   EXPECT_EQ(Base64Decode(ReadIdempotencyKey(12, views)).value_or(""), "12:" + array.dump());
 }
 
+TEST(KeysetTest, ReadIdempotencyKeyWrittenIntoReusedBuffers) {
+  std::string out;
+  std::string raw;
+  WriteReadIdempotencyKey(out, raw, 123456789, {"a long first key value", "x"});
+  EXPECT_EQ(out, ReadIdempotencyKey(123456789, {"a long first key value", "x"}));
+  WriteReadIdempotencyKey(out, raw, -2, {"b"});
+  EXPECT_EQ(out, ReadIdempotencyKey(-2, {"b"}));
+  EXPECT_EQ(Base64Decode(out).value_or(""), "-2:[\"b\"]");
+}
+
 TEST(KeysetTest, PageSizeAdaptsWithinBounds) {
   PageSizer sizer(1000, 100, 4000);
   sizer.Observe(0.01);

@@ -18,6 +18,10 @@ using state::BackfillRecord;
 using state::BackfillState;
 using namespace std::chrono_literals;
 
+// How often the persisting thread looks at a backfill whose last page was
+// read, waiting for its last rows' acknowledgement.
+constexpr std::chrono::milliseconds kFinishingInterval{10};
+
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -398,13 +402,25 @@ Status BackfillManager::RunPages(Entry* e, const std::atomic<bool>& stop) {
     size_t limit = 0;
   };
   std::optional<ReadAhead> ahead;
+  // The buffers of the last page emitted, for the next one read: reused
+  // memory rather than fresh pages from the kernel every time.
+  source::TextRows spare_rows;
+  RenderedRecords spare_records;
   auto read_page_after = [&](const std::vector<std::string>* after,
                              size_t limit) -> Result<PageRead> {
     const auto started = std::chrono::steady_clock::now();
-    SLUICE_ASSIGN_OR_RETURN(auto page, reader->ReadPage(*shape, after, rec.start_position, limit));
+    // Each chunk is rendered while Postgres reads the next one, in the
+    // buffers of a page emitted earlier.
+    RenderedRecords records = std::move(spare_records);
+    SLUICE_ASSIGN_OR_RETURN(
+        auto page, reader->ReadPage(*shape, after, rec.start_position, limit, std::move(spare_rows),
+                                    [&](const source::TextRows& rows, size_t from, size_t to) {
+                                      coordinator.RenderRecords(*shape, rows, from, to,
+                                                                accept_catalog_columns, limit,
+                                                                records);
+                                    }));
     sizer.Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    RenderedRecords records = coordinator.RenderRecords(*shape, page.rows, accept_catalog_columns);
     return PageRead{std::move(page), std::move(records)};
   };
   while (!stop.load()) {
@@ -475,6 +491,10 @@ Status BackfillManager::RunPages(Entry* e, const std::atomic<bool>& stop) {
     rereads = 0;
     accept_catalog_columns = false;
     OnPage(e, next_cursor, read, *result);
+    if (result->page && result->page.use_count() == 1) {
+      spare_rows = std::move(result->page->rows);
+      spare_records = std::move(result->page->records);
+    }
     if (stop.load()) return stopped;
     SLUICE_ASSIGN_OR_RETURN(auto values, ParseCursor(*shape, next_cursor));
     cursor = std::move(values);
@@ -510,7 +530,15 @@ void BackfillManager::PersistLoop() {
   pthread_setname_np(pthread_self(), "sluice-bf-ckpt");
   std::unique_lock lock(mu_);
   while (!stopping_) {
-    cv_.wait_for(lock, options_.persist_interval, [this] { return stopping_; });
+    // A backfill that read its last page completes once the sink has its
+    // last rows: looked at often then, so that it is reported done soon.
+    const bool finishing = std::any_of(entries_.begin(), entries_.end(), [](const auto& entry) {
+      return entry.second->finished && entry.second->live.state == BackfillState::kRunning;
+    });
+    cv_.wait_for(lock,
+                 finishing ? std::min(options_.persist_interval, kFinishingInterval)
+                           : options_.persist_interval,
+                 [this] { return stopping_; });
     lock.unlock();
     PersistAcknowledged();
     lock.lock();

@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <atomic>
 
 namespace sluice::backfill {
@@ -125,14 +126,22 @@ Status TableReader::EmitWatermark(const Watermark& watermark) {
 
 Result<TableReader::PageRead> TableReader::ReadPage(
     const TableShape& shape, const std::vector<std::string>* cursor,
-    const std::optional<std::string>& start_position, size_t limit) {
+    const std::optional<std::string>& start_position, size_t limit, source::TextRows rows,
+    const OnRows& on_rows, size_t chunk_rows) {
   const bool has_start = start_position.has_value() && shape.sort_column.has_value();
-  PageQuery q = BuildPageQuery(shape, cursor != nullptr, has_start, limit);
-  std::vector<std::string> params;
-  if (cursor) params = *cursor;
-  if (has_start) params.push_back(*start_position);
+  if (chunk_rows == 0) chunk_rows = limit;
+  // One chunk's query: the next rows after `after` (the page's cursor, then
+  // the last row read), in the page's snapshot.
+  std::vector<std::string> after;
+  if (cursor) after = *cursor;
+  auto send_chunk = [&](size_t rows) {
+    PageQuery q = BuildPageQuery(shape, !after.empty(), has_start, rows);
+    std::vector<std::string> params = after;
+    if (has_start) params.push_back(*start_position);
+    return conn_->SendQuery(q.sql, params, q.param_types);
+  };
   // The snapshot is taken by the transaction's first statement and used by
-  // the page query too.
+  // every chunk's query too.
   auto read = [&]() -> Result<PageRead> {
     SLUICE_RETURN_IF_ERROR(
         Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", {}, {}).status());
@@ -140,7 +149,21 @@ Result<TableReader::PageRead> TableReader::ReadPage(
     std::optional<PageSnapshot> snapshot;
     if (!snap.empty() && snap[0][0]) snapshot = ParsePageSnapshot(*snap[0][0]);
     if (!snapshot) return Status::Permanent("cannot parse the page query's snapshot");
-    SLUICE_ASSIGN_OR_RETURN(auto rows, conn_->QueryRows(q.sql, params, q.param_types));
+    rows.Clear(shape.columns.size());
+    size_t asked = std::min(chunk_rows, limit);
+    SLUICE_RETURN_IF_ERROR(send_chunk(asked));
+    while (true) {
+      const size_t from = rows.size();
+      SLUICE_RETURN_IF_ERROR(conn_->ReceiveRows(rows));
+      const bool more = rows.size() - from == asked && rows.size() < limit;
+      if (more) {
+        SLUICE_ASSIGN_OR_RETURN(after, CursorValues(shape, rows, rows.size() - 1));
+        asked = std::min(chunk_rows, limit - rows.size());
+        SLUICE_RETURN_IF_ERROR(send_chunk(asked));
+      }
+      if (on_rows) on_rows(rows, from, rows.size());
+      if (!more) break;
+    }
     SLUICE_RETURN_IF_ERROR(Exec("COMMIT", {}, {}).status());
     return PageRead{std::move(rows), std::move(*snapshot)};
   };

@@ -7,6 +7,7 @@
 // denied), retryable for a lost connection.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,12 +41,21 @@ class TableReader {
   // The next page after `cursor` (nullptr: from the start), restricted to
   // sort column >= `start_position` when given, with the snapshot it was
   // read with (one REPEATABLE READ transaction).
+  //
+  // The page is read in chunks of `chunk_rows`, each query sent before the
+  // previous chunk is handed to `on_rows` (rows [from, to) of the page so
+  // far): the caller works on one chunk while Postgres reads the next. The
+  // rows go to `rows`, cleared first (the buffers of an earlier page).
   struct PageRead {
     source::TextRows rows;
     PageSnapshot snapshot;
   };
+  using OnRows = std::function<void(const source::TextRows& rows, size_t from, size_t to)>;
+  static constexpr size_t kChunkRows = 2500;
   Result<PageRead> ReadPage(const TableShape& shape, const std::vector<std::string>* cursor,
-                            const std::optional<std::string>& start_position, size_t limit);
+                            const std::optional<std::string>& start_position, size_t limit,
+                            source::TextRows rows = {}, const OnRows& on_rows = nullptr,
+                            size_t chunk_rows = kChunkRows);
   // The xids of the transactions that hold their transaction lock: running,
   // or committed but not yet visible (pg_locks, readable by every role).
   Result<std::vector<uint32_t>> RunningXids();

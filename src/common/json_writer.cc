@@ -1,6 +1,7 @@
 #include "common/json_writer.h"
 
 #include <charconv>
+#include <cstring>
 
 namespace sluice {
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
@@ -33,16 +34,23 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 
 void AppendJsonString(std::string& out, std::string_view value) {
   static const char kHex[] = "0123456789abcdef";
+  size_t i = PlainJsonRun(value, 0);
+  if (i == value.size()) {  // the usual case: nothing to escape or check
+    out.reserve(out.size() + value.size() + 2);
+    out += '"';
+    out.append(value);
+    out += '"';
+    return;
+  }
   out.push_back('"');
   size_t run_start = 0;
-  size_t i = 0;
   auto flush = [&](size_t end) {
     if (end > run_start) out.append(value.data() + run_start, end - run_start);
   };
   while (i < value.size()) {
     const auto c = static_cast<unsigned char>(value[i]);
     if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
-      ++i;
+      i = PlainJsonRun(value, i);
       continue;
     }
     if (c >= 0x80) {
@@ -90,6 +98,13 @@ void AppendJsonString(std::string& out, std::string_view value) {
   }
   flush(i);
   out.push_back('"');
+}
+
+std::string JsonMemberKey(std::string_view name) {
+  std::string out = ",";
+  AppendJsonString(out, name);
+  out.push_back(':');
+  return out;
 }
 
 void AppendJsonInt(std::string& out, int64_t value) {

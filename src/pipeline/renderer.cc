@@ -29,14 +29,23 @@ void AppendValue(std::string& out, const source::ColumnInfo& column, const Colum
   }
 }
 
+// `"name":` for an object's first member, `,"name":` for the others.
+void AppendMemberKey(std::string& out, const source::ColumnInfo& column, bool first) {
+  if (!column.json_key.empty()) {
+    out.append(std::string_view(column.json_key).substr(first ? 1 : 0));
+    return;
+  }
+  if (!first) out.push_back(',');
+  AppendJsonString(out, column.name);
+  out.push_back(':');
+}
+
 void AppendRow(std::string& out, const Change& change, bool use_new) {
   const auto& columns = change.relation->columns;
   const auto& vals = use_new ? change.new_values : change.old_values;
   out.push_back('{');
   for (size_t i = 0; i < columns.size() && i < vals.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    AppendJsonString(out, columns[i].name);
-    out.push_back(':');
+    AppendMemberKey(out, columns[i], i == 0);
     AppendValue(out, columns[i], use_new ? *source::ResolveNewValue(change, i) : vals[i]);
   }
   out.push_back('}');
@@ -57,10 +66,8 @@ void AppendChanges(std::string& out, const Change& change) {
       const ColumnValue& before = change.old_values[i];
       if (now.kind == ColumnValue::Kind::kUnchangedToast) continue;
       if (SameValue(now, before)) continue;
-      if (!first) out.push_back(',');
+      AppendMemberKey(out, columns[i], first);
       first = false;
-      AppendJsonString(out, columns[i].name);
-      out.push_back(':');
       AppendValue(out, columns[i], before);
     }
   }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/base64.h"
+#include "common/json_writer.h"
 
 namespace sluice::pipeline {
 namespace {
@@ -111,6 +112,30 @@ TEST(RendererTest, UpdateWithFullIdentityListsOldValuesOfChangedColumns) {
   c.old_values = {T("1"), T("pending"), T("same")};
   auto j = Render(c);
   EXPECT_EQ(j["changes"], nlohmann::json::parse(R"({"status":"pending"})"));
+}
+
+TEST(RendererTest, ColumnNamesEscapedAheadAreWrittenAsTheNamesThemselves) {
+  // A relation whose columns carry their JSON keys (as the stream's and the
+  // catalog's relations do) renders exactly as one whose names the renderer
+  // escapes itself; names that need escaping included.
+  auto plain = std::make_shared<source::RelationInfo>(*Orders('f'));
+  plain->columns[2].name = "no\"te";
+  auto keyed = std::make_shared<source::RelationInfo>(*plain);
+  for (auto& c : keyed->columns) c.json_key = JsonMemberKey(c.name);
+  for (const source::RelationRef& rel : {source::RelationRef(plain), source::RelationRef(keyed)}) {
+    source::Change c;
+    c.action = Action::kUpdate;
+    c.relation = rel;
+    c.has_old = true;
+    c.new_values = {T("1"), T("paid"), T("n2")};
+    c.old_values = {T("1"), T("new"), T("n1")};
+    std::string out;
+    RenderChangePrefix(c, out);
+    EXPECT_NE(out.find(R"({"record":{"id":1,"status":"paid","no\"te":"n2"},)"
+                       R"("changes":{"status":"new","no\"te":"n1"},)"),
+              std::string::npos)
+        << out;
+  }
 }
 
 TEST(RendererTest, UpdateWithoutOldTupleHasEmptyChanges) {

@@ -133,7 +133,7 @@ Status Router::OnChange(const source::Change& change) {
     const RoutedSink& sink = sinks_[s];
     if (!sink.config->active) continue;
     if (!SinkWants(*sink.config, rel.schema, rel.table, change.action)) continue;
-    SLUICE_RETURN_IF_ERROR(RouteToSink(s, change, rel));
+    SLUICE_RETURN_IF_ERROR(RouteToSink(s, change, rel, sinks_.size() == 1));
   }
   return Status::Ok();
 }
@@ -142,11 +142,11 @@ Status Router::OnBackfillChange(size_t sink, const source::Change& change) {
   if ((++changes_seen_ & 1023) == 0 && while_blocked_) while_blocked_();
   if (sink >= sinks_.size() || !change.relation) return Status::Ok();
   rendered_ = false;
-  return RouteToSink(sink, change, *change.relation);
+  return RouteToSink(sink, change, *change.relation, true);
 }
 
-Status Router::RouteToSink(size_t s, const source::Change& change,
-                           const source::RelationInfo& rel) {
+Status Router::RouteToSink(size_t s, const source::Change& change, const source::RelationInfo& rel,
+                           bool only_sink) {
   const RoutedSink& sink = sinks_[s];
   if (acks_.ShouldSkip(s, change.position)) return Status::Ok();
   std::string hold_error;
@@ -159,15 +159,27 @@ Status Router::RouteToSink(size_t s, const source::Change& change,
       return Status::Ok();
     }
   }
-  if (!rendered_) {
-    prefix_.clear();
-    RenderChangePrefix(change, prefix_);
-    rendered_ = true;
-  }
-  // A recycled message (its strings keep their buffers), else a new one.
+  // A recycled message (its strings keep their buffers, but for the JSON),
+  // else a new one.
   std::unique_ptr<QueuedMessage> queued =
       spare_ ? std::move(spare_) : std::make_unique<QueuedMessage>();
   Message& m = queued->message;
+  m.json.clear();
+  if (only_sink) {
+    // Room for one like the last, so that it is allocated once.
+    m.json.reserve(json_size_ + json_size_ / 8);
+    RenderChangePrefix(change, m.json);
+    m.json.append(sink.suffix);
+    json_size_ = m.json.size();
+  } else {
+    if (!rendered_) {
+      prefix_.clear();
+      RenderChangePrefix(change, prefix_);
+      rendered_ = true;
+    }
+    m.json.reserve(prefix_.size() + sink.suffix.size());
+    m.json.append(prefix_).append(sink.suffix);
+  }
   m.position = change.position;
   m.action = change.action;
   m.commit_time_us = change.commit_time_us;
@@ -179,8 +191,6 @@ Status Router::RouteToSink(size_t s, const source::Change& change,
   } else {
     m.idempotency_key.assign(change.idempotency_key);
   }
-  m.json.reserve(prefix_.size() + sink.suffix.size());
-  m.json.append(prefix_).append(sink.suffix);
   m.hold_error = std::move(hold_error);
   queued->ticket = acks_.Track(s, change.position);
   while (!sink.queue->Push(queued, std::chrono::milliseconds(100))) {

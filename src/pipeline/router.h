@@ -70,7 +70,10 @@ class Router : public source::ChangeHandler {
   const std::vector<size_t>& GroupIndexes(size_t sink, const source::RelationInfo& rel);
   // Sets `key` to the change's group key for `sink`.
   void GroupKey(size_t sink, const source::Change& change, std::string& key);
-  Status RouteToSink(size_t sink, const source::Change& change, const source::RelationInfo& rel);
+  // `only_sink`: no other sink gets this change, so its JSON is rendered
+  // straight into the message rather than kept in prefix_ for the others.
+  Status RouteToSink(size_t sink, const source::Change& change, const source::RelationInfo& rel,
+                     bool only_sink);
 
   std::vector<RoutedSink> sinks_;
   AckTracker& acks_;
@@ -79,6 +82,7 @@ class Router : public source::ChangeHandler {
   std::vector<std::unordered_map<uint32_t, GroupColumns>> group_columns_;
   std::string prefix_;
   bool rendered_ = false;                 // prefix_ holds the current change
+  size_t json_size_ = 0;                  // of the last message rendered straight
   std::unique_ptr<QueuedMessage> spare_;  // handed back by a queue's Push
   uint64_t changes_seen_ = 0;
   std::atomic<uint64_t> routed_{0};

@@ -70,7 +70,8 @@ bool SinkQueue::Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milli
     std::unique_lock lock(mu_);
     const size_t size = message->message.ByteSize();
     auto has_room = [&] { return count_ == 0 || bytes_ + size <= max_bytes_ || interrupted_; };
-    if (!space_cv_.wait_for(lock, max_wait, has_room) || interrupted_) {
+    // Checked first: waiting reads the clock, and there is usually room.
+    if ((!has_room() && !space_cv_.wait_for(lock, max_wait, has_room)) || interrupted_) {
       interrupted_ = false;
       return false;
     }

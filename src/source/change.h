@@ -17,6 +17,10 @@ namespace sluice::source {
 
 struct ColumnInfo {
   std::string name;
+  // `,"name":`, the name as a JSON object key after a comma (JsonMemberKey),
+  // set with the name so that rendering a row does not escape it again;
+  // empty: the renderer escapes `name` itself.
+  std::string json_key;
   uint32_t type_oid = 0;
   int32_t type_modifier = -1;
   bool replica_identity = false;  // flagged as key by pgoutput

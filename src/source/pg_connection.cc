@@ -126,26 +126,27 @@ Result<PGresult*> PgConnection::Run(const std::string& sql, const std::vector<st
   values.reserve(params.size());
   for (const auto& p : params) values.push_back(p.c_str());
   // Replication connections accept only the simple query protocol.
-  PGresult* res = params.empty() ? PQexec(conn_, sql.c_str())
-                                 : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
-                                                param_types.empty() ? nullptr : param_types.data(),
-                                                values.data(), nullptr, nullptr, 0);
+  return Checked(params.empty() ? PQexec(conn_, sql.c_str())
+                                : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
+                                               param_types.empty() ? nullptr : param_types.data(),
+                                               values.data(), nullptr, nullptr, 0));
+}
+
+Result<PGresult*> PgConnection::Checked(PGresult* res) {
   const ExecStatusType st = PQresultStatus(res);
-  if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
-    std::string message = Trim(PQresultErrorMessage(res));
-    if (message.empty()) message = Trim(PQerrorMessage(conn_));
-    // Copied: the field points into `res`.
-    const char* sqlstate_field = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-    const std::string sqlstate = sqlstate_field != nullptr ? sqlstate_field : "";
-    const bool connection_lost = PQstatus(conn_) != CONNECTION_OK;
-    PQclear(res);
-    if (connection_lost || sqlstate.starts_with("08") || sqlstate.starts_with("40") ||
-        sqlstate.starts_with("57") || sqlstate == "55P03") {
-      return Status::Retryable("query on " + display_ + " failed: " + message);
-    }
-    return Status::Permanent("query on " + display_ + " failed: " + message);
+  if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return res;
+  std::string message = Trim(PQresultErrorMessage(res));
+  if (message.empty()) message = Trim(PQerrorMessage(conn_));
+  // Copied: the field points into `res`.
+  const char* sqlstate_field = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+  const std::string sqlstate = sqlstate_field != nullptr ? sqlstate_field : "";
+  const bool connection_lost = PQstatus(conn_) != CONNECTION_OK;
+  PQclear(res);
+  if (connection_lost || sqlstate.starts_with("08") || sqlstate.starts_with("40") ||
+      sqlstate.starts_with("57") || sqlstate == "55P03") {
+    return Status::Retryable("query on " + display_ + " failed: " + message);
   }
-  return res;
+  return Status::Permanent("query on " + display_ + " failed: " + message);
 }
 
 Result<std::vector<Row>> PgConnection::Query(const std::string& sql,
@@ -172,30 +173,58 @@ Result<std::vector<Row>> PgConnection::Query(const std::string& sql,
   return rows;
 }
 
-Result<TextRows> PgConnection::QueryRows(const std::string& sql,
-                                         const std::vector<std::string>& params,
-                                         const std::vector<uint32_t>& param_types) {
-  SLUICE_ASSIGN_OR_RETURN(PGresult * res, Run(sql, params, param_types));
+Status PgConnection::SendQuery(const std::string& sql, const std::vector<std::string>& params,
+                               const std::vector<uint32_t>& param_types) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p.c_str());
+  if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()),
+                        param_types.empty() ? nullptr : param_types.data(), values.data(), nullptr,
+                        nullptr, 0) == 1) {
+    return Status::Ok();
+  }
+  return Status::Retryable("query on " + display_ + " failed: " + Trim(PQerrorMessage(conn_)));
+}
+
+Status PgConnection::ReceiveRows(TextRows& into) {
+  // The rows' result, then the null that ends the query (read to the end
+  // even after an error, so that the connection is ready for the next one).
+  PGresult* rows = nullptr;
+  while (PGresult* res = PQgetResult(conn_)) {
+    if (rows == nullptr) {
+      rows = res;
+    } else {
+      PQclear(res);
+    }
+  }
+  if (rows == nullptr) {
+    return Status::Retryable("query on " + display_ + " failed: " + Trim(PQerrorMessage(conn_)));
+  }
+  SLUICE_ASSIGN_OR_RETURN(PGresult * res, Checked(rows));
   const int n = PQntuples(res);
   const int cols = PQnfields(res);
+  if (static_cast<size_t>(cols) != into.columns()) {
+    PQclear(res);
+    return Status::Permanent("query on " + display_ + " returned " + std::to_string(cols) +
+                             " columns instead of " + std::to_string(into.columns()));
+  }
   size_t text_bytes = 0;
   for (int r = 0; r < n; ++r) {
     for (int c = 0; c < cols; ++c) text_bytes += static_cast<size_t>(PQgetlength(res, r, c));
   }
-  TextRows rows(static_cast<size_t>(cols));
-  rows.Reserve(static_cast<size_t>(n), text_bytes);
+  into.Reserve(static_cast<size_t>(n), text_bytes);
   for (int r = 0; r < n; ++r) {
     for (int c = 0; c < cols; ++c) {
       if (PQgetisnull(res, r, c)) {
-        rows.AddValue(std::nullopt);
+        into.AddValue(std::nullopt);
       } else {
-        rows.AddValue(
+        into.AddValue(
             std::string_view(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c))));
       }
     }
   }
   PQclear(res);
-  return rows;
+  return Status::Ok();
 }
 
 Status PgConnection::Exec(const std::string& sql) {

@@ -36,9 +36,13 @@ class PgConnection {
   Result<std::vector<Row>> Query(const std::string& sql,
                                  const std::vector<std::string>& params = {},
                                  const std::vector<uint32_t>& param_types = {});
-  // Query, with the rows in one block (for large results).
-  Result<TextRows> QueryRows(const std::string& sql, const std::vector<std::string>& params = {},
-                             const std::vector<uint32_t>& param_types = {});
+  // A query sent without waiting for its result, so that the caller can
+  // work while Postgres runs it; ReceiveRows then appends its rows (in one
+  // block, for large results) to `into`, whose column count must match.
+  // Nothing else may run on the connection in between. Errors as Query.
+  Status SendQuery(const std::string& sql, const std::vector<std::string>& params,
+                   const std::vector<uint32_t>& param_types);
+  Status ReceiveRows(TextRows& into);
   Status Exec(const std::string& sql);
 
   PGconn* raw() { return conn_; }
@@ -51,6 +55,9 @@ class PgConnection {
   // as Query says.
   Result<PGresult*> Run(const std::string& sql, const std::vector<std::string>& params,
                         const std::vector<uint32_t>& param_types);
+  // `res` (of the connection's last query) when it holds rows or a command's
+  // success; else clears it and returns the error, classified.
+  Result<PGresult*> Checked(PGresult* res);
   PGconn* conn_;
   std::string display_;
 };

@@ -2,6 +2,7 @@
 // allocation per value (a backfill page has tens of thousands of rows).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -33,9 +34,18 @@ class TextRows {
     return std::string_view(text_).substr(begin, static_cast<size_t>(end) - begin);
   }
 
+  // No rows, of `columns` columns; the buffers are kept for the next ones.
+  void Clear(size_t columns) {
+    columns_ = columns;
+    rows_ = 0;
+    text_.clear();
+    ends_.clear();
+  }
+  // Room for `rows` more rows holding `text_bytes` more bytes; growing at
+  // least twofold, so that rows added in chunks are copied once on average.
   void Reserve(size_t rows, size_t text_bytes) {
-    ends_.reserve(rows * columns_);
-    text_.reserve(text_bytes);
+    Grow(ends_, ends_.size() + rows * columns_);
+    Grow(text_, text_.size() + text_bytes);
   }
   // Appends the next value of the row being added (columns() values make a
   // row).
@@ -47,6 +57,11 @@ class TextRows {
 
  private:
   static constexpr uint64_t kNull = uint64_t{1} << 63;
+
+  template <typename Container>
+  static void Grow(Container& c, size_t needed) {
+    if (needed > c.capacity()) c.reserve(std::max(needed, 2 * c.capacity()));
+  }
 
   size_t columns_ = 0;
   size_t rows_ = 0;

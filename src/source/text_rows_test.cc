@@ -35,5 +35,30 @@ TEST(TextRowsTest, BuildsFromLists) {
   EXPECT_EQ(rows.Value(1, 1), "d");
 }
 
+TEST(TextRowsTest, RowsAddedInChunksAndClearedForTheNextPage) {
+  TextRows rows(2);
+  rows.Reserve(1, 4);
+  rows.AddValue("a");
+  rows.AddValue("bb");
+  rows.Reserve(2, 1000);  // grows: the values before stay
+  rows.AddValue(std::nullopt);
+  rows.AddValue("ccc");
+  rows.AddValue("d");
+  rows.AddValue("");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows.Value(0, 1), "bb");
+  EXPECT_EQ(rows.Value(1, 0), std::nullopt);
+  EXPECT_EQ(rows.Value(2, 0), "d");
+  rows.Clear(3);
+  EXPECT_TRUE(rows.empty());
+  EXPECT_EQ(rows.columns(), 3u);
+  rows.AddValue("x");
+  rows.AddValue("y");
+  rows.AddValue("z");
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows.Value(0, 0), "x");
+  EXPECT_EQ(rows.Value(0, 2), "z");
+}
+
 }  // namespace
 }  // namespace sluice::source

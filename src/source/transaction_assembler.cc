@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <type_traits>
 
+#include "common/json_writer.h"
 #include "common/log.h"
 
 namespace sluice::source {
@@ -217,6 +218,7 @@ Result<std::shared_ptr<RelationInfo>> TransactionAssembler::DescribeRelation(
   for (const auto& c : rel.columns) {
     ColumnInfo col;
     col.name = std::string(c.name);
+    col.json_key = JsonMemberKey(col.name);
     col.type_oid = c.type_oid;
     col.type_modifier = c.type_modifier;
     col.replica_identity = c.IsKey();

@@ -1,9 +1,11 @@
 #include "values/value_json.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <system_error>
 #include <unordered_map>
 
@@ -190,9 +192,49 @@ int HexValue(char c) {
 // json / jsonb: validated and re-written without insignificant whitespace, so
 // that a value never breaks a newline-delimited stream of messages.
 
+// Appends to a string through a pointer: room for `expected` bytes is made
+// at once, so that a character costs a store rather than a call; it grows
+// when needed and trims the string to what was written when destroyed.
+class Appender {
+ public:
+  Appender(std::string& s, size_t expected) : s_(s) {
+    const size_t used = s_.size();
+    s_.resize(used + expected);
+    p_ = s_.data() + used;
+    end_ = s_.data() + s_.size();
+  }
+  ~Appender() { s_.resize(static_cast<size_t>(p_ - s_.data())); }
+  Appender(const Appender&) = delete;
+  Appender& operator=(const Appender&) = delete;
+
+  void push_back(char c) {
+    if (p_ == end_) Grow(1);
+    *p_++ = c;
+  }
+  void append(std::string_view v) {
+    if (static_cast<size_t>(end_ - p_) < v.size()) Grow(v.size());
+    std::memcpy(p_, v.data(), v.size());
+    p_ += v.size();
+  }
+
+ private:
+  void Grow(size_t n) {
+    const size_t used = static_cast<size_t>(p_ - s_.data());
+    s_.resize(std::max(used + n, 2 * s_.size()));
+    p_ = s_.data() + used;
+    end_ = s_.data() + s_.size();
+  }
+
+  std::string& s_;
+  char* p_;
+  char* end_;
+};
+
 class JsonCompactor {
  public:
-  JsonCompactor(std::string& out, std::string_view in) : out_(out), in_(in) {}
+  // Compacting never makes JSON longer but for replaced characters: room
+  // for the input is all it usually needs.
+  JsonCompactor(std::string& out, std::string_view in) : out_(out, in.size()), in_(in) {}
 
   bool Run() {
     // Containers still open, innermost last: '{' or '['.
@@ -296,7 +338,7 @@ class JsonCompactor {
     ++pos_;
     size_t run = pos_;
     auto flush = [&] { out_.append(in_.substr(run, pos_ - run)); };
-    while (pos_ < in_.size()) {
+    while ((pos_ = PlainJsonRun(in_, pos_)) < in_.size()) {
       const auto c = static_cast<unsigned char>(in_[pos_]);
       if (c == '"') {
         flush();
@@ -315,10 +357,6 @@ class JsonCompactor {
         } else {
           pos_ += len;
         }
-        continue;
-      }
-      if (c != '\\') {
-        ++pos_;
         continue;
       }
       if (pos_ + 1 >= in_.size()) return false;
@@ -358,7 +396,7 @@ class JsonCompactor {
     return false;
   }
 
-  std::string& out_;
+  Appender out_;
   std::string_view in_;
   size_t pos_ = 0;
 };
@@ -478,6 +516,11 @@ class TextScanner {
 // Writes `v` (>= 0) with at least `width` digits, zero-padded, at `p`;
 // returns the end.
 char* WritePadded(char* p, int64_t v, int width) {
+  if (width == 2 && v < 100) {  // month, day, hour, minute, second
+    p[0] = static_cast<char>('0' + v / 10);
+    p[1] = static_cast<char>('0' + v % 10);
+    return p + 2;
+  }
   char digits[24];
   int len = 0;
   do {

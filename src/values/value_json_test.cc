@@ -211,6 +211,39 @@ TEST(ValueJsonTest, JsonSurrogatePairIsKeptAndLoneSurrogateReplaced) {
   EXPECT_EQ(Json(kJson, R"(["\ud800"])"), R"(["\ufffd"])");
 }
 
+TEST(ValueJsonTest, JsonStringsOfEveryLengthAndEscapeOffset) {
+  // Runs are skipped eight bytes at a time: an escape, a multi-byte
+  // character or an invalid byte at every offset of a word, in strings
+  // longer than one.
+  for (size_t at = 0; at < 19; ++at) {
+    for (const std::string& special : {std::string("\\n"), std::string("\\\""),
+                                       std::string("\\u0041"), std::string("\xC3\xA9")}) {
+      std::string value(at, 'a');
+      value += special;
+      value += std::string(11, 'b');
+      const std::string text = "{\"k\": \"" + value + "\", \"l\": [\"" + value + "\"]}";
+      EXPECT_EQ(Json(kJsonb, text), "{\"k\":\"" + value + "\",\"l\":[\"" + value + "\"]}") << text;
+    }
+    std::string invalid(at, 'a');
+    invalid += "\xFF";
+    EXPECT_EQ(Json(kJson, "\"" + invalid + "xyz\""), "\"" + std::string(at, 'a') +
+                                                         "\xEF\xBF\xBD"
+                                                         "xyz\"");
+  }
+}
+
+TEST(ValueJsonTest, JsonThatGrowsWhenCompactedIsWrittenWhole) {
+  // Each invalid byte becomes three: longer than the input, past the room
+  // made for it.
+  const std::string bytes(300, '\xFF');
+  std::string expected = "[\"";
+  for (size_t i = 0; i < bytes.size(); ++i) expected += "\xEF\xBF\xBD";
+  expected += "\"]";
+  std::string out = "prefix ";
+  AppendValueJson(out, *BuiltinType(kJson), "[\"" + bytes + "\"]");
+  EXPECT_EQ(out, "prefix " + expected);
+}
+
 TEST(ValueJsonTest, InvalidJsonFallsBackToString) {
   for (std::string_view bad :
        {"",        "{",         "}",    "[1,]", "[1 2]", R"({"a" 1})",       R"({"a":})",

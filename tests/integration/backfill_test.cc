@@ -16,6 +16,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "backfill/table_reader.h"
 #include "common/base64.h"
 #include "harness.h"
 #include "sinks/common/curl_http_client.h"
@@ -570,6 +571,84 @@ TEST_F(BackfillTest, KeyTypesAndHostileIdentifiers) {
   EXPECT_TRUE(m["record"]["ID"].is_number());
   EXPECT_EQ(m["record"]["näme"], "row " + std::to_string(m["record"]["ID"].get<int>()));
   EXPECT_EQ(m["metadata"]["record_pks"].size(), 1u);
+}
+
+// A page is read in chunks of a few rows, each query sent before the caller
+// is handed the chunk before it: the rows are those of one query for the
+// whole page, in order, with a composite key, NULLs, a sort column with a
+// start position and a limit that is not a multiple of the chunk.
+TEST_F(BackfillTest, APageReadInChunksHoldsTheRowsOfOneQuery) {
+  Sql("CREATE TABLE \"Odd Table\" (\"Grp\" text, n int, note text, day date NOT NULL, "
+      "PRIMARY KEY (\"Grp\", n));"
+      "INSERT INTO \"Odd Table\" SELECT 'g' || (g % 4), g, CASE WHEN g % 5 = 0 THEN NULL "
+      "ELSE 'note ' || g END, '2024-01-01'::date + (g % 9) FROM generate_series(1, 40) g;");
+  auto reader = backfill::TableReader::Connect(SharedCluster().ConnInfo(db_), "test");
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  auto key_order = (*reader)->LoadShape("public", "Odd Table", "");
+  ASSERT_TRUE(key_order.ok()) << key_order.status().message();
+  auto by_day = (*reader)->LoadShape("public", "Odd Table", "day");
+  ASSERT_TRUE(by_day.ok()) << by_day.status().message();
+
+  auto texts = [](const source::TextRows& rows) {
+    std::vector<std::vector<std::string>> out;
+    for (size_t r = 0; r < rows.size(); ++r) {
+      std::vector<std::string> row;
+      for (size_t c = 0; c < rows.columns(); ++c) {
+        row.emplace_back(rows.Value(r, c).value_or("NULL"));
+      }
+      out.push_back(std::move(row));
+    }
+    return out;
+  };
+  struct Case {
+    backfill::ShapeRef shape;
+    std::optional<std::string> start;
+  };
+  for (const Case& c : {Case{*key_order, std::nullopt}, Case{*by_day, "2024-01-04"}}) {
+    std::optional<std::vector<std::string>> cursor;
+    size_t pages = 0;
+    size_t total = 0;
+    while (true) {
+      ASSERT_LT(++pages, 20u);
+      const auto* after = cursor ? &*cursor : nullptr;
+      auto whole = (*reader)->ReadPage(*c.shape, after, c.start, 11, {}, nullptr, 0);
+      ASSERT_TRUE(whole.ok()) << whole.status().message();
+      std::vector<std::pair<size_t, size_t>> chunks;
+      source::TextRows reused(1);
+      reused.AddValue("left over from an earlier page");
+      auto chunked = (*reader)->ReadPage(
+          *c.shape, after, c.start, 11, std::move(reused),
+          [&](const source::TextRows& rows, size_t from, size_t to) {
+            EXPECT_EQ(rows.size(), to);
+            chunks.emplace_back(from, to);
+          },
+          3);
+      ASSERT_TRUE(chunked.ok()) << chunked.status().message();
+      EXPECT_EQ(texts(chunked->rows), texts(whole->rows));
+      // Chunks of 3, 3, 3 and 2 for a full page; one short chunk at the end.
+      size_t expected_from = 0;
+      for (const auto& [from, to] : chunks) {
+        EXPECT_EQ(from, expected_from);
+        EXPECT_LE(to - from, 3u);
+        expected_from = to;
+      }
+      EXPECT_EQ(expected_from, whole->rows.size());
+      if (whole->rows.size() == 11) {
+        EXPECT_EQ(chunks.size(), 4u);
+      }
+      total += whole->rows.size();
+      if (whole->rows.size() < 11) break;
+      auto next = backfill::CursorValues(*c.shape, whole->rows, whole->rows.size() - 1);
+      ASSERT_TRUE(next.ok());
+      cursor = *next;
+    }
+    auto expected = SharedCluster().QueryValue(
+        c.start ? "SELECT count(*) FROM \"Odd Table\" WHERE day >= '2024-01-04'"
+                : "SELECT count(*) FROM \"Odd Table\"",
+        db_);
+    ASSERT_TRUE(expected.ok());
+    EXPECT_EQ(std::to_string(total), expected->value_or(""));
+  }
 }
 
 TEST_F(BackfillTest, PartialFromAStartPositionAndWithAFilter) {
