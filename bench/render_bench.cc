@@ -30,7 +30,7 @@ std::unique_ptr<Row> EventsRow() {
   rel->schema = "public";
   rel->table = "events";
   const std::vector<std::pair<const char*, uint32_t>> cols = {
-      {"id", 20},       {"kind", 25},        {"customer", 25},
+      {"id", 20},       {"kind", 25},         {"customer", 25},
       {"amount", 1700}, {"created_at", 1184}, {"payload", 3802}};
   for (const auto& [name, oid] : cols) {
     sluice::source::ColumnInfo info;

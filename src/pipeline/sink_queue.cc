@@ -17,12 +17,12 @@ void QueuedMessage::Recycle() {
   m.table_name.clear();
   m.group_key.clear();
   m.idempotency_key.clear();
-  // The JSON is left for Push to free on the producer's thread, which
-  // allocated it: freed here, on the consumer's, it would take the lock of
-  // the producer's malloc arena, which the producer's next message needs.
-  // (Its buffer is not kept for the next message: that raised the http_pull
-  // sink's peak RSS from about 120 to 180-200 MB on W1, docs/performance.md.)
-  // A large one is freed at once, so that spares never hold much memory.
+  // The JSON keeps its buffer for the next message the producer renders
+  // into it (an allocation per message on the producer's thread was a fifth
+  // of its time on W5). The http_pull sink's peak RSS on W1 rose from about
+  // 128-135 to 146-158 MB with it (docs/performance.md). A large one is freed at
+  // once, so that spares never hold much memory.
+  m.json.clear();
   if (m.json.capacity() > kMaxSpareJsonBytes) std::string().swap(m.json);
   m.route.reset();
   m.hold_error.clear();
@@ -107,7 +107,6 @@ bool SinkQueue::Push(std::unique_ptr<QueuedMessage>& message, std::chrono::milli
     notify = !group->in_flight && on_ready_;
     ready = ready_count_;
   }
-  if (message) std::string().swap(message->message.json);
   if (notify) on_ready_(ready);
   return true;
 }
