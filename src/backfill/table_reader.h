@@ -51,7 +51,7 @@ class TableReader {
     PageSnapshot snapshot;
   };
   using OnRows = std::function<void(const source::TextRows& rows, size_t from, size_t to)>;
-  static constexpr size_t kChunkRows = 2500;
+  static constexpr size_t kChunkRows = 10000;
   Result<PageRead> ReadPage(const TableShape& shape, const std::vector<std::string>* cursor,
                             const std::optional<std::string>& start_position, size_t limit,
                             source::TextRows rows = {}, const OnRows& on_rows = nullptr,
