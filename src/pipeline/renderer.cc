@@ -84,6 +84,24 @@ void AppendRecord(std::string& out, const Change& change) {
   }
 }
 
+// Calls `fn` with the text of each key column of the change's row, in key
+// order (none when the table has no key; a truncate is about a table, not a
+// row).
+template <typename Fn>
+void ForEachRecordKeyValue(const Change& change, Fn&& fn) {
+  if (!change.relation || change.action == Action::kTruncate) return;
+  const bool use_new = change.action != Action::kDelete;
+  for (size_t idx : change.relation->key_columns) {
+    const ColumnValue* v = nullptr;
+    if (use_new) {
+      if (idx < change.new_values.size()) v = source::ResolveNewValue(change, idx);
+    } else if (idx < change.old_values.size()) {
+      v = &change.old_values[idx];
+    }
+    fn(v && v->kind == ColumnValue::Kind::kText ? v->text : std::string_view());
+  }
+}
+
 }  // namespace
 
 void AppendIdempotencyKey(std::string& out, Position position) {
@@ -130,23 +148,6 @@ std::string FormatCommitTimestamp(int64_t unix_us) {
   const char* end = values::WriteIsoTimestamp(buf, year, month, day, in_day / 3600,
                                               in_day / 60 % 60, in_day % 60, micros, true);
   return std::string(buf, static_cast<size_t>(end - buf));
-}
-
-std::vector<std::string_view> RecordKeyValues(const Change& change) {
-  std::vector<std::string_view> out;
-  // A truncate is about a table, not a row: it has no key.
-  if (!change.relation || change.action == Action::kTruncate) return out;
-  const bool use_new = change.action != Action::kDelete;
-  for (size_t idx : change.relation->key_columns) {
-    const ColumnValue* v = nullptr;
-    if (use_new) {
-      if (idx < change.new_values.size()) v = source::ResolveNewValue(change, idx);
-    } else if (idx < change.old_values.size()) {
-      v = &change.old_values[idx];
-    }
-    out.push_back(v && v->kind == ColumnValue::Kind::kText ? v->text : std::string_view());
-  }
-  return out;
 }
 
 void RenderRecord(const Change& change, std::string& out) { AppendRow(out, change, true); }
@@ -197,11 +198,11 @@ void RenderChangePrefix(const Change& change, std::string& out) {
   }
   out.append("\",\"record_pks\":[");
   bool first = true;
-  for (std::string_view v : RecordKeyValues(change)) {
+  ForEachRecordKeyValue(change, [&](std::string_view v) {
     if (!first) out.push_back(',');
     first = false;
     AppendJsonString(out, v);
-  }
+  });
   out.push_back(']');
   if (change.action == Action::kTruncate) {
     out.append(",\"truncated_tables\":[");

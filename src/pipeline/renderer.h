@@ -37,10 +37,6 @@ void AppendIdempotencyKey(std::string& out, Position position);
 // "2026-11-21T10:00:00.123456Z"
 std::string FormatCommitTimestamp(int64_t unix_us);
 
-// Text of the key columns of the change's row, in key order ([] when the
-// table has no key).
-std::vector<std::string_view> RecordKeyValues(const source::Change& change);
-
 // A stable UUID-formatted id for a sink name.
 std::string SinkId(const std::string& sink_name);
 
