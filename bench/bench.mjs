@@ -457,14 +457,20 @@ function startSluice(name, config) {
   });
 }
 
-// perf record on a running process: cpu-clock samples (this machine has no
-// hardware counters) with DWARF call graphs (the release build keeps no frame
-// pointers). Costs the profiled process some throughput.
+// perf record while a Sluice consumer runs: cpu-clock samples (this machine
+// has no hardware counters) with DWARF call graphs (the release build keeps
+// no frame pointers). System-wide, not attached to the process: `perf record
+// -p` follows only the threads that exist when it attaches, and Sluice
+// starts its reader, sink and backfill threads after that; the Postgres
+// backends are in the file too. `${name}.pid` holds Sluice's process id, for
+// `perf report --pid` (or `--comm sluice-reader` and the like). Costs the
+// run some throughput.
 function startPerf(name, pid) {
   const dir = path.join(BENCH_DIR, 'results', 'perf');
   fs.mkdirSync(dir, { recursive: true });
-  return start('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '499', '--call-graph', 'dwarf,16384',
-                        '-p', String(pid), '-o', path.join(dir, `${name}.data`)], {
+  fs.writeFileSync(path.join(dir, `${name}.pid`), `${pid}\n`);
+  return start('perf', ['record', '-q', '-a', '-e', 'cpu-clock', '-F', '499', '--call-graph', 'dwarf,8192',
+                        '-o', path.join(dir, `${name}.data`)], {
     stderr: path.join(workDir, `${name}.perf.log`),
   });
 }
