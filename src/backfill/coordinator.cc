@@ -280,6 +280,9 @@ PageResult BackfillCoordinator::EmitPage(int64_t id, size_t sink, const Page& pa
   // this column map: they are what rendering them here would give.
   const bool rendered =
       page.records.relation.get() == rel.get() && page.records.ends.size() == page.rows.size();
+  // The worker wrote the rows' idempotency keys too (they depend on the
+  // backfill and the row's key only).
+  const bool keyed = page.records.key_ends.size() == page.rows.size();
   std::string key;
   std::vector<std::string_view> key_values;
   std::string idempotency_key;
@@ -295,10 +298,10 @@ PageResult BackfillCoordinator::EmitPage(int64_t id, size_t sink, const Page& pa
         key_ok = false;
         break;
       }
-      AppendKeyPart(key, *v);
-      key_values.push_back(*v);
+      if (!changed.empty()) AppendKeyPart(key, *v);
+      if (!keyed) key_values.push_back(*v);
     }
-    if (!key_ok || changed.count(key) > 0) {
+    if (!key_ok || (!changed.empty() && changed.count(key) > 0)) {
       ++r.dropped;
       continue;
     }
@@ -318,8 +321,12 @@ PageResult BackfillCoordinator::EmitPage(int64_t id, size_t sink, const Page& pa
         continue;
       }
     }
-    WriteReadIdempotencyKey(idempotency_key, idempotency_raw, id, key_values);
-    c.idempotency_key = idempotency_key;
+    if (keyed) {
+      c.idempotency_key = page.records.Key(ri);
+    } else {
+      WriteReadIdempotencyKey(idempotency_key, idempotency_raw, id, key_values);
+      c.idempotency_key = idempotency_key;
+    }
     Status st = emit_(sink, c);
     if (!st.ok()) {
       *stream_error = st;
@@ -427,6 +434,31 @@ void BackfillCoordinator::RenderRecords(const TableShape& shape, const source::T
     // Room for the rest, guessed from the first row, rather than growing
     // the page's text by doubling.
     if (out.ends.size() == 1) out.text.reserve(out.text.size() * expected_rows * 9 / 8);
+  }
+}
+
+void RenderIdempotencyKeys(int64_t backfill_id, const TableShape& shape,
+                           const source::TextRows& rows, size_t from, size_t to,
+                           RenderedRecords& out) {
+  if (from == 0) {
+    out.keys.clear();
+    out.key_ends.clear();
+  }
+  if (out.key_ends.size() != from) return;  // an earlier chunk missing
+  std::vector<std::string_view> key_values;
+  std::string key;
+  std::string raw;
+  for (size_t row = from; row < to; ++row) {
+    key_values.clear();
+    for (size_t k : shape.key_columns) {
+      // A row without its key is dropped when emitted: its key is empty.
+      if (const std::optional<std::string_view> v = rows.Value(row, k)) key_values.push_back(*v);
+    }
+    if (key_values.size() == shape.key_columns.size()) {
+      WriteReadIdempotencyKey(key, raw, backfill_id, key_values);
+      out.keys.append(key);
+    }
+    out.key_ends.push_back(out.keys.size());
   }
 }
 

@@ -64,11 +64,27 @@ struct RenderedRecords {
   std::string text;
   std::vector<size_t> ends;  // row i's record is text[ends[i-1], ends[i])
 
+  // The rows' read idempotency keys (RenderIdempotencyKeys), whatever the
+  // relation.
+  std::string keys;
+  std::vector<size_t> key_ends;
+
   std::string_view Record(size_t i) const {
     const size_t begin = i == 0 ? 0 : ends[i - 1];
     return std::string_view(text).substr(begin, ends[i] - begin);
   }
+  std::string_view Key(size_t i) const {
+    const size_t begin = i == 0 ? 0 : key_ends[i - 1];
+    return std::string_view(keys).substr(begin, key_ends[i] - begin);
+  }
 };
+
+// Writes the read idempotency keys of rows [from, to) of a page of backfill
+// `backfill_id` onto `out` (ReadIdempotencyKey), chunk by chunk like
+// RenderRecords: the worker's work rather than the reader thread's.
+void RenderIdempotencyKeys(int64_t backfill_id, const TableShape& shape,
+                           const source::TextRows& rows, size_t from, size_t to,
+                           RenderedRecords& out);
 
 // The rows of one page, offered before the high watermark is written.
 struct Page {

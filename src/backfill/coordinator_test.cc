@@ -312,6 +312,35 @@ TEST_F(CoordinatorTest, RecordsRenderedChunkByChunkAreThoseOfTheWholePage) {
   EXPECT_EQ(gap.ends.size(), 1u);
 }
 
+TEST_F(CoordinatorTest, IdempotencyKeysWrittenByTheWorkerAreTheOnesTheReaderWouldWrite) {
+  coordinator_.Register(7, 0, kTable);
+  Watermark(false, 7, 1, 1000);
+  Page p = MakePage(7, 1, {"1", "2", "3"});
+  p.rows.AddValue(std::nullopt);  // a row without its key: dropped
+  p.rows.AddValue("none");
+  // In two chunks, after the keys of an earlier page.
+  RenderIdempotencyKeys(7, *shape_, p.rows, 0, 4, p.records);
+  RenderIdempotencyKeys(7, *shape_, p.rows, 0, 1, p.records);
+  RenderIdempotencyKeys(7, *shape_, p.rows, 1, 4, p.records);
+  ASSERT_EQ(p.records.key_ends.size(), 4u);
+  EXPECT_EQ(p.records.Key(1), ReadIdempotencyKey(7, {"2"}));
+  EXPECT_EQ(p.records.Key(3), "");
+  coordinator_.Offer(std::move(p));
+  Change(Action::kUpdate, "2", std::nullopt, 1100);  // row 2 changed meanwhile: dropped
+  auto result = ClosePage(7, 1, 2000);
+  ASSERT_TRUE(result.has_value());
+  EXPECT_EQ(result->emitted, 2u);
+  EXPECT_EQ(result->dropped, 2u);
+  EXPECT_EQ(ReadIds(), (std::vector<std::string>{"1", "3"}));
+  EXPECT_EQ(downstream_.reads[0].idempotency_key, ReadIdempotencyKey(7, {"1"}));
+  EXPECT_EQ(downstream_.reads[1].idempotency_key, ReadIdempotencyKey(7, {"3"}));
+  // Keys of another chunk than the next one are not taken: the reader
+  // thread writes them itself.
+  RenderedRecords gap;
+  RenderIdempotencyKeys(7, *shape_, source::TextRows(2, {{"1", "a"}, {"2", "b"}}), 1, 2, gap);
+  EXPECT_TRUE(gap.key_ends.empty());
+}
+
 TEST_F(CoordinatorTest, RecordsAreNotRenderedForARelationThatDoesNotFitTheShape) {
   coordinator_.Register(7, 0, kTable);
   Change(Action::kInsert, "1", std::nullopt, 100,

@@ -413,12 +413,13 @@ Status BackfillManager::RunPages(Entry* e, const std::atomic<bool>& stop) {
     // buffers of a page emitted earlier.
     RenderedRecords records = std::move(spare_records);
     SLUICE_ASSIGN_OR_RETURN(
-        auto page, reader->ReadPage(*shape, after, rec.start_position, limit, std::move(spare_rows),
-                                    [&](const source::TextRows& rows, size_t from, size_t to) {
-                                      coordinator.RenderRecords(*shape, rows, from, to,
-                                                                accept_catalog_columns, limit,
-                                                                records);
-                                    }));
+        auto page,
+        reader->ReadPage(*shape, after, rec.start_position, limit, std::move(spare_rows),
+                         [&](const source::TextRows& rows, size_t from, size_t to) {
+                           coordinator.RenderRecords(*shape, rows, from, to, accept_catalog_columns,
+                                                     limit, records);
+                           RenderIdempotencyKeys(rec.id, *shape, rows, from, to, records);
+                         }));
     sizer.Observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     return PageRead{std::move(page), std::move(records)};
