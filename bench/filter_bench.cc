@@ -12,49 +12,20 @@
 #include <vector>
 
 #include "filter/filter.h"
+#include "insert_row.h"
 #include "pipeline/renderer.h"
 #include "values/value_json.h"
 
 namespace {
 
-using sluice::source::ColumnValue;
-
-struct Row {
-  sluice::source::RelationRef relation;
-  std::vector<std::string> storage;
-  sluice::source::Change change;
-};
-
 // public.orders(id int8, status text, total numeric, customer jsonb,
 // created_at timestamptz), one insert.
-std::unique_ptr<Row> OrdersRow() {
-  auto row = std::make_unique<Row>();
-  auto rel = std::make_shared<sluice::source::RelationInfo>();
-  rel->oid = 16384;
-  rel->schema = "public";
-  rel->table = "orders";
-  const std::vector<std::pair<const char*, uint32_t>> cols = {
-      {"id", 20}, {"status", 25}, {"total", 1700}, {"customer", 3802}, {"created_at", 1184}};
-  for (const auto& [name, oid] : cols) {
-    sluice::source::ColumnInfo info;
-    info.name = name;
-    info.type_oid = oid;
-    info.type = sluice::values::BuiltinType(oid);
-    if (info.type == nullptr) info.type = sluice::values::TextType();
-    rel->columns.push_back(info);
-  }
-  rel->key_columns = {0};
-  row->relation = rel;
-  row->storage = {"4242", "paid", "149.90", R"({"tier": "gold", "name": "Ada"})",
-                  "2026-11-21 10:00:00.123456+00"};
-  row->change.action = sluice::Action::kInsert;
-  row->change.position = {24023128, 3};
-  row->change.commit_time_us = 1795000000000000;
-  row->change.relation = rel;
-  for (const std::string& s : row->storage) {
-    row->change.new_values.push_back(ColumnValue{ColumnValue::Kind::kText, s});
-  }
-  return row;
+std::unique_ptr<sluice::bench::InsertRow> OrdersRow() {
+  return sluice::bench::MakeInsertRow(
+      "orders",
+      {{"id", 20}, {"status", 25}, {"total", 1700}, {"customer", 3802}, {"created_at", 1184}},
+      {"4242", "paid", "149.90", R"({"tier": "gold", "name": "Ada"})",
+       "2026-11-21 10:00:00.123456+00"});
 }
 
 std::unique_ptr<sluice::filter::Filter> MustCompile(const char* sql) {
