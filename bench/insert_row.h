@@ -47,8 +47,7 @@ inline std::unique_ptr<InsertRow> MakeInsertRow(
   row->change.commit_time_us = 1795000000000000;
   row->change.relation = rel;
   for (const std::string& s : row->storage) {
-    row->change.new_values.push_back(
-        source::ColumnValue{source::ColumnValue::Kind::kText, s});
+    row->change.new_values.push_back(source::ColumnValue{source::ColumnValue::Kind::kText, s});
   }
   return row;
 }

@@ -134,8 +134,8 @@ Result<TableReader::PageRead> TableReader::ReadPage(
   // the last row read), in the page's snapshot.
   std::vector<std::string> after;
   if (cursor) after = *cursor;
-  auto send_chunk = [&](size_t rows) {
-    PageQuery q = BuildPageQuery(shape, !after.empty(), has_start, rows);
+  auto send_chunk = [&](size_t count) {
+    PageQuery q = BuildPageQuery(shape, !after.empty(), has_start, count);
     std::vector<std::string> params = after;
     if (has_start) params.push_back(*start_position);
     return conn_->SendQuery(q.sql, params, q.param_types);

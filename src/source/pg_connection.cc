@@ -44,6 +44,14 @@ std::string OneSentence(const std::string& message) {
   return out;
 }
 
+// Pointers to `strings`' text, for libpq's parameter arrays.
+std::vector<const char*> CStrings(const std::vector<std::string>& strings) {
+  std::vector<const char*> out;
+  out.reserve(strings.size());
+  for (const auto& s : strings) out.push_back(s.c_str());
+  return out;
+}
+
 }  // namespace
 
 Status DescribeConnectError(const std::string& libpq_message, const std::string& display,
@@ -122,9 +130,7 @@ int PgConnection::server_version() const { return PQserverVersion(conn_); }
 
 Result<PGresult*> PgConnection::Run(const std::string& sql, const std::vector<std::string>& params,
                                     const std::vector<uint32_t>& param_types) {
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p.c_str());
+  const std::vector<const char*> values = CStrings(params);
   // Replication connections accept only the simple query protocol.
   return Checked(params.empty() ? PQexec(conn_, sql.c_str())
                                 : PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()),
@@ -175,9 +181,7 @@ Result<std::vector<Row>> PgConnection::Query(const std::string& sql,
 
 Status PgConnection::SendQuery(const std::string& sql, const std::vector<std::string>& params,
                                const std::vector<uint32_t>& param_types) {
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p.c_str());
+  const std::vector<const char*> values = CStrings(params);
   if (PQsendQueryParams(conn_, sql.c_str(), static_cast<int>(values.size()),
                         param_types.empty() ? nullptr : param_types.data(), values.data(), nullptr,
                         nullptr, 0) == 1) {
