@@ -167,7 +167,8 @@ class BackfillCoordinator : public source::ChangeHandler {
   // Renders `rows` (a page of `shape`'s table) as the "record" objects of
   // their messages, with the relation the reader thread would emit them
   // with as things stand; nothing when that relation is not known yet or
-  // does not fit the shape. Any thread: workers call it once a page is read.
+  // does not fit the shape. Any thread. A whole page at once: workers render
+  // a page read in chunks with the form below, as each chunk arrives.
   RenderedRecords RenderRecords(const TableShape& shape, const source::TextRows& rows,
                                 bool accept_catalog_columns) const;
   // The same for rows [from, to) of a page read in chunks, rendered onto

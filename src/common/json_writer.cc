@@ -36,7 +36,6 @@ void AppendJsonString(std::string& out, std::string_view value) {
   static const char kHex[] = "0123456789abcdef";
   size_t i = PlainJsonRun(value, 0);
   if (i == value.size()) {  // the usual case: nothing to escape or check
-    out.reserve(out.size() + value.size() + 2);
     out += '"';
     out.append(value);
     out += '"';

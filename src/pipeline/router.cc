@@ -159,12 +159,11 @@ Status Router::RouteToSink(size_t s, const source::Change& change, const source:
       return Status::Ok();
     }
   }
-  // A recycled message (its strings keep their buffers, but for the JSON),
-  // else a new one.
+  // A recycled message (emptied by its queue; its strings, the JSON
+  // included, keep their buffers), else a new one.
   std::unique_ptr<QueuedMessage> queued =
       spare_ ? std::move(spare_) : std::make_unique<QueuedMessage>();
   Message& m = queued->message;
-  m.json.clear();
   if (only_sink) {
     // Room for one like the last, so that it is allocated once.
     m.json.reserve(json_size_ + json_size_ / 8);
